@@ -1,0 +1,259 @@
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "env/posix_env.h"
+#include "env/posix_error.h"
+#include "gtest/gtest.h"
+#include "kiln/status.h"
+
+namespace kiln {
+namespace {
+
+std::string MessageOf(const absl::Status& status) { return std::string(status.message()); }
+
+// Every test works in its own fresh directory under $TEST_TMPDIR.
+class PosixFileSystemTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* tmp = std::getenv("TEST_TMPDIR");
+    ASSERT_NE(tmp, nullptr) << "run under bazel test";
+    dir_ = absl::StrCat(tmp, "/", ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    ASSERT_TRUE(fs_.CreateDir(dir_).ok());
+  }
+
+  std::string Path(std::string_view name) const {
+    return absl::StrCat(dir_, "/", absl::string_view(name.data(), name.size()));
+  }
+
+  std::unique_ptr<File> Open(std::string_view name, OpenMode mode) {
+    absl::StatusOr<std::unique_ptr<File>> file = fs_.OpenFile(Path(name), mode);
+    EXPECT_TRUE(file.ok()) << file.status();
+    return file.ok() ? std::move(*file) : nullptr;
+  }
+
+  // The whole file's contents, read through a fresh kRead handle.
+  std::string Contents(std::string_view name) {
+    std::unique_ptr<File> file = Open(name, OpenMode::kRead);
+    if (file == nullptr) return "<missing>";
+    std::string text(*file->Size(), '\0');
+    EXPECT_EQ(*file->Read(0, std::span<char>(text.data(), text.size())), text.size());
+    return text;
+  }
+
+  void WriteFile(std::string_view name, std::string_view text) {
+    std::unique_ptr<File> file = Open(name, OpenMode::kTruncate);
+    ASSERT_NE(file, nullptr);
+    ASSERT_TRUE(file->Append(text).ok());
+    ASSERT_TRUE(file->Close().ok());
+  }
+
+  PosixFileSystem fs_;
+  std::string dir_;
+};
+
+TEST_F(PosixFileSystemTest, WriteThenReadAtOffsets) {
+  std::unique_ptr<File> file = Open("a", OpenMode::kCreateNew);
+  ASSERT_TRUE(file->Write(0, "hello world").ok());
+  ASSERT_TRUE(file->Write(6, "WORLD").ok());
+  ASSERT_TRUE(file->Write(14, "!").ok());  // past the end: the gap reads as zeros
+  char buffer[5];
+  ASSERT_EQ(*file->Read(6, buffer), 5u);
+  EXPECT_EQ(std::string_view(buffer, 5), "WORLD");
+  EXPECT_EQ(Contents("a"), std::string("hello WORLD\0\0\0!", 15));
+}
+
+TEST_F(PosixFileSystemTest, AppendWritesAtTheEnd) {
+  std::unique_ptr<File> file = Open("a", OpenMode::kCreate);
+  ASSERT_TRUE(file->Append("abc").ok());
+  ASSERT_TRUE(file->Append("def").ok());
+  ASSERT_TRUE(file->Write(8, "X").ok());  // extends the end Append uses
+  ASSERT_TRUE(file->Append("g").ok());
+  EXPECT_EQ(Contents("a"), std::string("abcdef\0\0Xg", 10));
+  ASSERT_TRUE(file->Truncate(2).ok());  // so does shrinking
+  ASSERT_TRUE(file->Append("Z").ok());
+  EXPECT_EQ(Contents("a"), "abZ");
+}
+
+TEST_F(PosixFileSystemTest, AppendOnReopenedFileContinuesAtItsEnd) {
+  WriteFile("a", "abc");
+  std::unique_ptr<File> file = Open("a", OpenMode::kReadWrite);
+  ASSERT_TRUE(file->Append("def").ok());
+  EXPECT_EQ(Contents("a"), "abcdef");
+}
+
+TEST_F(PosixFileSystemTest, ReadPastTheEndReturnsTheShortCount) {
+  WriteFile("a", "0123456789");
+  std::unique_ptr<File> file = Open("a", OpenMode::kRead);
+  char buffer[8];
+  EXPECT_EQ(*file->Read(6, buffer), 4u);
+  EXPECT_EQ(std::string_view(buffer, 4), "6789");
+  EXPECT_EQ(*file->Read(10, buffer), 0u);
+  EXPECT_EQ(*file->Read(1000, buffer), 0u);
+}
+
+TEST_F(PosixFileSystemTest, TruncateShrinksAndZeroExtends) {
+  WriteFile("a", "0123456789");
+  std::unique_ptr<File> file = Open("a", OpenMode::kReadWrite);
+  ASSERT_TRUE(file->Truncate(4).ok());
+  EXPECT_EQ(*file->Size(), 4u);
+  EXPECT_EQ(Contents("a"), "0123");
+  ASSERT_TRUE(file->Truncate(7).ok());
+  EXPECT_EQ(*file->Size(), 7u);
+  EXPECT_EQ(Contents("a"), std::string("0123\0\0\0", 7));
+}
+
+TEST_F(PosixFileSystemTest, SizeCountsUnsyncedWrites) {
+  std::unique_ptr<File> file = Open("a", OpenMode::kCreateNew);
+  EXPECT_EQ(*file->Size(), 0u);
+  ASSERT_TRUE(file->Append("12345").ok());
+  EXPECT_EQ(*file->Size(), 5u);
+  EXPECT_EQ(*fs_.FileSize(Path("a")), 5u);
+}
+
+TEST_F(PosixFileSystemTest, SyncsSucceed) {
+  std::unique_ptr<File> file = Open("a", OpenMode::kCreateNew);
+  ASSERT_TRUE(file->Append("data").ok());
+  EXPECT_TRUE(file->Sync().ok());
+  EXPECT_TRUE(file->SyncData().ok());
+  EXPECT_TRUE(fs_.SyncDir(dir_).ok());
+  EXPECT_TRUE(absl::IsNotFound(fs_.SyncDir(Path("missing"))));
+}
+
+TEST_F(PosixFileSystemTest, DropUnsyncedDataIsUnimplemented) {
+  std::unique_ptr<File> file = Open("a", OpenMode::kCreateNew);
+  EXPECT_TRUE(absl::IsUnimplemented(file->DropUnsyncedData()));
+}
+
+TEST_F(PosixFileSystemTest, RenameReplacesTheTarget) {
+  WriteFile("source", "new");
+  WriteFile("target", "old");
+  std::unique_ptr<File> old_target = Open("target", OpenMode::kRead);
+  ASSERT_TRUE(fs_.Rename(Path("source"), Path("target")).ok());
+  EXPECT_EQ(Contents("target"), "new");
+  EXPECT_FALSE(*fs_.Exists(Path("source")));
+  // The replaced file lives on for handles that had it open.
+  char buffer[3];
+  ASSERT_EQ(*old_target->Read(0, buffer), 3u);
+  EXPECT_EQ(std::string_view(buffer, 3), "old");
+  EXPECT_TRUE(absl::IsNotFound(fs_.Rename(Path("source"), Path("target"))));
+}
+
+TEST_F(PosixFileSystemTest, ListDirIsSortedAndRemoveFileRemoves) {
+  for (const char* name : {"b", "a", "c.log", "MANIFEST", "B"}) WriteFile(name, "x");
+  ASSERT_TRUE(fs_.CreateDir(Path("sub")).ok());
+  EXPECT_EQ(*fs_.ListDir(dir_),
+            (std::vector<std::string>{"B", "MANIFEST", "a", "b", "c.log", "sub"}));
+  ASSERT_TRUE(fs_.RemoveFile(Path("b")).ok());
+  EXPECT_TRUE(absl::IsNotFound(fs_.RemoveFile(Path("b"))));
+  EXPECT_EQ(*fs_.ListDir(dir_), (std::vector<std::string>{"B", "MANIFEST", "a", "c.log", "sub"}));
+  EXPECT_TRUE(fs_.ListDir(Path("sub"))->empty());
+  EXPECT_TRUE(absl::IsNotFound(fs_.ListDir(Path("missing")).status()));
+}
+
+TEST_F(PosixFileSystemTest, ExistsAndFileSize) {
+  EXPECT_FALSE(*fs_.Exists(Path("a")));
+  WriteFile("a", "12345");
+  EXPECT_TRUE(*fs_.Exists(Path("a")));
+  EXPECT_TRUE(*fs_.Exists(dir_));
+  EXPECT_FALSE(*fs_.Exists(Path("a/below_a_file")));
+  EXPECT_EQ(*fs_.FileSize(Path("a")), 5u);
+  const absl::Status missing = fs_.FileSize(Path("missing")).status();
+  EXPECT_TRUE(absl::IsNotFound(missing));
+  EXPECT_NE(MessageOf(missing).find(Path("missing")), std::string::npos) << missing;
+}
+
+TEST_F(PosixFileSystemTest, CreateAndRemoveDirectories) {
+  ASSERT_TRUE(fs_.CreateDir(Path("d")).ok());
+  EXPECT_TRUE(absl::IsAlreadyExists(fs_.CreateDir(Path("d"))));
+  EXPECT_TRUE(absl::IsNotFound(fs_.CreateDir(Path("no/parent"))));
+  WriteFile("d/f", "x");
+  EXPECT_TRUE(absl::IsFailedPrecondition(fs_.RemoveDir(Path("d"))));
+  ASSERT_TRUE(fs_.RemoveFile(Path("d/f")).ok());
+  ASSERT_TRUE(fs_.RemoveDir(Path("d")).ok());
+  EXPECT_FALSE(*fs_.Exists(Path("d")));
+  EXPECT_TRUE(absl::IsNotFound(fs_.RemoveDir(Path("d"))));
+}
+
+TEST_F(PosixFileSystemTest, OpenModes) {
+  const absl::Status missing = fs_.OpenFile(Path("a"), OpenMode::kRead).status();
+  EXPECT_TRUE(absl::IsNotFound(missing));
+  EXPECT_NE(MessageOf(missing).find("open " + Path("a")), std::string::npos) << missing;
+  EXPECT_TRUE(absl::IsNotFound(fs_.OpenFile(Path("a"), OpenMode::kReadWrite).status()));
+
+  WriteFile("a", "contents");
+  EXPECT_TRUE(absl::IsAlreadyExists(fs_.OpenFile(Path("a"), OpenMode::kCreateNew).status()));
+  Open("a", OpenMode::kCreate);
+  EXPECT_EQ(Contents("a"), "contents");
+  Open("a", OpenMode::kTruncate);
+  EXPECT_EQ(Contents("a"), "");
+  EXPECT_TRUE(IsIOError(fs_.OpenFile(dir_, OpenMode::kRead).status()));
+}
+
+TEST_F(PosixFileSystemTest, ReadOnlyHandleRejectsChanges) {
+  WriteFile("a", "abc");
+  std::unique_ptr<File> file = Open("a", OpenMode::kRead);
+  EXPECT_TRUE(absl::IsFailedPrecondition(file->Write(0, "x")));
+  EXPECT_TRUE(absl::IsFailedPrecondition(file->Append("x")));
+  EXPECT_TRUE(absl::IsFailedPrecondition(file->Truncate(0)));
+  EXPECT_EQ(Contents("a"), "abc");
+}
+
+TEST_F(PosixFileSystemTest, ClosedFileFailsAndCloseIsIdempotent) {
+  std::unique_ptr<File> file = Open("a", OpenMode::kCreateNew);
+  ASSERT_TRUE(file->Close().ok());
+  EXPECT_TRUE(file->Close().ok());
+  char buffer[1];
+  EXPECT_TRUE(absl::IsFailedPrecondition(file->Read(0, buffer).status()));
+  EXPECT_TRUE(absl::IsFailedPrecondition(file->Write(0, "x")));
+  EXPECT_TRUE(absl::IsFailedPrecondition(file->Append("x")));
+  EXPECT_TRUE(absl::IsFailedPrecondition(file->Truncate(0)));
+  EXPECT_TRUE(absl::IsFailedPrecondition(file->Sync()));
+  EXPECT_TRUE(absl::IsFailedPrecondition(file->SyncData()));
+  EXPECT_TRUE(absl::IsFailedPrecondition(file->Size().status()));
+}
+
+TEST_F(PosixFileSystemTest, LockIsExclusiveUntilReleased) {
+  absl::StatusOr<std::unique_ptr<FileLock>> lock = fs_.LockFile(Path("LOCK"));
+  ASSERT_TRUE(lock.ok()) << lock.status();
+  EXPECT_TRUE(*fs_.Exists(Path("LOCK")));
+  const absl::Status again = fs_.LockFile(Path("LOCK")).status();
+  EXPECT_TRUE(IsBusy(again)) << again;
+  EXPECT_NE(MessageOf(again).find(Path("LOCK")), std::string::npos) << again;
+  // Another spelling of the same file gets past the path set, and flock stops it.
+  EXPECT_TRUE(IsBusy(fs_.LockFile(dir_ + "/./LOCK").status()));
+  // The failed attempts closed their descriptors without dropping the lock.
+  EXPECT_TRUE(IsBusy(fs_.LockFile(Path("LOCK")).status()));
+
+  lock->reset();
+  absl::StatusOr<std::unique_ptr<FileLock>> relock = fs_.LockFile(Path("LOCK"));
+  EXPECT_TRUE(relock.ok()) << relock.status();
+  EXPECT_TRUE(absl::IsNotFound(fs_.LockFile(Path("missing/LOCK")).status()));
+}
+
+TEST_F(PosixFileSystemTest, PathsWithNulAreRejected) {
+  const std::string path = Path(std::string("a\0b", 3));
+  EXPECT_TRUE(absl::IsInvalidArgument(fs_.OpenFile(path, OpenMode::kCreate).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(fs_.Exists(path).status()));
+}
+
+TEST(PosixErrorTest, ErrnoMapsToKinds) {
+  EXPECT_TRUE(absl::IsNotFound(internal::ErrnoStatus("op", "p", ENOENT)));
+  EXPECT_TRUE(absl::IsAlreadyExists(internal::ErrnoStatus("op", "p", EEXIST)));
+  EXPECT_TRUE(IsNoSpace(internal::ErrnoStatus("op", "p", ENOSPC)));
+  EXPECT_TRUE(IsNoSpace(internal::ErrnoStatus("op", "p", EDQUOT)));
+  EXPECT_TRUE(absl::IsFailedPrecondition(internal::ErrnoStatus("op", "p", ENOTEMPTY)));
+  const absl::Status io = internal::ErrnoStatus("write", "/db/000001.log", EIO);
+  EXPECT_TRUE(IsIOError(io));
+  EXPECT_FALSE(IsNoSpace(io));
+  EXPECT_NE(MessageOf(io).find("write /db/000001.log: "), std::string::npos) << io;
+  EXPECT_NE(MessageOf(io).find("Input/output error"), std::string::npos) << io;
+}
+
+}  // namespace
+}  // namespace kiln

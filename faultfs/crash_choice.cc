@@ -70,10 +70,17 @@ absl::StatusOr<InodeCrashChoice> ParseInodeGroup(std::string_view group) {
   const std::vector<std::string_view> fields = SplitFields(group, ' ');
   InodeCrashChoice choice;
   TornWriteChoice torn;
-  // Which of the six keys appeared; inode and keep are required, the torn
+  // Which of the seven keys appeared; inode and keep are required, the torn
   // keys come all together or not at all.
-  enum : uint32_t { kInode = 1, kKeep = 2, kTorn = 4, kSector = 8, kFill = 16, kSeed = 32,
-                    kSectors = 64 };
+  enum : uint32_t {
+    kInode = 1,
+    kKeep = 2,
+    kTorn = 4,
+    kSector = 8,
+    kFill = 16,
+    kSeed = 32,
+    kSectors = 64
+  };
   constexpr uint32_t kAllTorn = kTorn | kSector | kFill | kSeed | kSectors;
   uint32_t seen = 0;
   for (size_t i = 0; i < fields.size(); ++i) {

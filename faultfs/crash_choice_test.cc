@@ -12,12 +12,12 @@ CrashChoice Example() {
   choice.inodes.push_back(InodeCrashChoice{
       .inode_id = 5,
       .kept_ops = {},
-      .torn = TornWriteChoice{.op_index = 1,
-                              .sector_size_bytes = 4,
-                              .fill = TornFill::kGarbage,
-                              .garbage_seed = 18446744073709551615u,
-                              .sectors = {SectorOutcome::kNew, SectorOutcome::kOld,
-                                          SectorOutcome::kFill}}});
+      .torn = TornWriteChoice{
+          .op_index = 1,
+          .sector_size_bytes = 4,
+          .fill = TornFill::kGarbage,
+          .garbage_seed = 18446744073709551615u,
+          .sectors = {SectorOutcome::kNew, SectorOutcome::kOld, SectorOutcome::kFill}}});
   return choice;
 }
 

@@ -119,10 +119,8 @@ TEST(CrashEnumeratorTest, TornVariantsAtSectorGranularity) {
   // 3^3 zero-fill patterns, plus the 3^3 - 2^3 garbage patterns with a fill.
   EXPECT_EQ(result.distinct_states, 27u + 19u);
   EXPECT_TRUE(result.complete);
-  const CrashEnumeration narrow =
-      EnumerateCrashStates(fs, EnumerateOptions{.include_torn = true,
-                                                .max_torn_sectors = 2,
-                                                .sector_size_bytes = 4});
+  const CrashEnumeration narrow = EnumerateCrashStates(
+      fs, EnumerateOptions{.include_torn = true, .max_torn_sectors = 2, .sector_size_bytes = 4});
   EXPECT_EQ(narrow.torn_writes_too_wide, 1u);
   EXPECT_EQ(narrow.distinct_states, 2u);
   EXPECT_FALSE(narrow.complete);

@@ -43,8 +43,7 @@ TEST(CrashModelTest, DropUnsyncedKeepsOnlySyncedBytes) {
 
 TEST(CrashModelTest, KeepPrefixKeepsThePrefixes) {
   auto fs = SyncedFileWithTwoPendingWrites();
-  EXPECT_EQ(SampledStates(*fs, kPrefix, kSeeds),
-            (States{"/f=AAAA", "/f=AAAABB", "/f=AAAABB__CC"}));
+  EXPECT_EQ(SampledStates(*fs, kPrefix, kSeeds), (States{"/f=AAAA", "/f=AAAABB", "/f=AAAABB__CC"}));
 }
 
 TEST(CrashModelTest, KeepSubsetKeepsEverySubsetWithHoles) {
@@ -67,8 +66,7 @@ TEST(CrashModelTest, TruncateIsAPendingOperationToo) {
   }
   // The Append is a write at offset 1, the end it saw: kept without the
   // truncate it overwrites the second byte.
-  EXPECT_EQ(SampledStates(fs, kReorder, kSeeds),
-            (States{"/f=AAAA", "/f=A", "/f=AZ", "/f=AZAA"}));
+  EXPECT_EQ(SampledStates(fs, kReorder, kSeeds), (States{"/f=AAAA", "/f=A", "/f=AZ", "/f=AZAA"}));
 }
 
 // "/d" durable; "/d/tmp" created, written and synced, then renamed to
@@ -131,11 +129,25 @@ TEST(CrashModelTest, RenameAcrossDirectoriesIsAtomic) {
   EXPECT_EQ(SampledStates(*copy, kReorder, 50), (States{"/a/ /b/ /b/f=F"}));
 }
 
+TEST(CrashModelTest, SyncDirAlsoMakesPrerequisitesInOtherDirectoriesDurable) {
+  MemFileSystem fs;
+  ASSERT_TRUE(fs.CreateDir("/a").ok());
+  ASSERT_TRUE(fs.CreateDir("/b").ok());
+  ASSERT_TRUE(fs.SyncDir("/").ok());
+  WriteAt(fs, "/a/f", 0, "F", /*sync=*/true);  // create, pending in /a only
+  ASSERT_TRUE(fs.Rename("/a/f", "/b/f").ok());
+  ASSERT_TRUE(fs.SyncDir("/b").ok());
+  // The rename is durable, so the create it depends on is too: a crash can
+  // neither resurrect "/a/f" beside "/b/f" nor lose the file.
+  EXPECT_FALSE(fs.HasPendingState());
+  EXPECT_EQ(SampledStates(fs, kReorder, 100), (States{"/a/ /b/ /b/f=F"}));
+}
+
 TEST(CrashModelTest, OperationsOnOneNameStayOrdered) {
   MemFileSystem fs;
-  WriteAt(fs, "/x", 0, "1", /*sync=*/true);        // create x (inode I)
-  ASSERT_TRUE(fs.Rename("/x", "/y").ok());         // needs the create
-  WriteAt(fs, "/x", 0, "2", /*sync=*/true);        // a new x (inode J): needs the rename
+  WriteAt(fs, "/x", 0, "1", /*sync=*/true);  // create x (inode I)
+  ASSERT_TRUE(fs.Rename("/x", "/y").ok());   // needs the create
+  WriteAt(fs, "/x", 0, "2", /*sync=*/true);  // a new x (inode J): needs the rename
   const States expected = {"", "/x=1", "/y=1", "/x=2 /y=1"};
   EXPECT_EQ(SampledStates(fs, kReorder, kSeeds), expected);
   EXPECT_EQ(EnumeratedStates(fs, EnumerateOptions{}), expected);
@@ -234,7 +246,8 @@ TEST(CrashModelTest, TornWriteWithGarbageChangesOnlyWholeSectorsInsideTheWrite) 
     EXPECT_EQ(bytes.substr(10), "AA") << state;
     for (const auto& [begin, end] : pieces) {
       const std::string piece = bytes.substr(begin, end - begin);
-      if (piece == std::string(end - begin, 'A') || piece == std::string(end - begin, 'B')) continue;
+      if (piece == std::string(end - begin, 'A') || piece == std::string(end - begin, 'B'))
+        continue;
       ++garbage_pieces;
       // Never a mix of old and new bytes inside one sector.
       EXPECT_NE(piece.find_first_not_of("AB"), std::string::npos) << state;
@@ -258,12 +271,12 @@ TEST(CrashModelTest, TornWriteMayExtendTheFile) {
   // Once any sector changed, the size is the write's end, and an "old" part
   // past the old end reads as zeros. If no sector changed, nothing did.
   EXPECT_EQ(SampledStates(fs, policy, kSeeds),
-            (States{"/f=AAA",       // (old, old), or prefix 0 untorn
-                    "/f=AABBBBB",   // (new, new)
-                    "/f=AABB___",   // (new, old), (new, zero)
-                    "/f=AAA_BBB",   // (old, new)
-                    "/f=AAA____",   // (old, zero)
-                    "/f=AA__BBB",   // (zero, new)
+            (States{"/f=AAA",         // (old, old), or prefix 0 untorn
+                    "/f=AABBBBB",     // (new, new)
+                    "/f=AABB___",     // (new, old), (new, zero)
+                    "/f=AAA_BBB",     // (old, new)
+                    "/f=AAA____",     // (old, zero)
+                    "/f=AA__BBB",     // (zero, new)
                     "/f=AA_____"}));  // (zero, old), (zero, zero)
 }
 
@@ -275,8 +288,8 @@ TEST(CrashModelTest, TornWriteKeepsAPrefixBeforeTheTornWrite) {
   WriteAt(fs, "/f", 0, "CCCC", /*sync=*/false);  // one sector
   const CrashPolicy policy = {.data = DataLoss::kTornWrite, .sector_size_bytes = 4};
   // Prefix 0 with write 0 torn, prefix 1 with write 1 torn, or all kept.
-  EXPECT_EQ(SampledStates(fs, policy, kSeeds), (States{"/f=AAAA", "/f=BBBB", "/f=____",
-                                                       "/f=CCCC"}));
+  EXPECT_EQ(SampledStates(fs, policy, kSeeds),
+            (States{"/f=AAAA", "/f=BBBB", "/f=____", "/f=CCCC"}));
 }
 
 }  // namespace

@@ -49,7 +49,9 @@ std::optional<CrashPolicy> FindCrashPolicyPreset(std::string_view name) {
   return std::nullopt;
 }
 
-std::string_view DataLossName(DataLoss loss) { return kDataLossNames.at(static_cast<size_t>(loss)); }
+std::string_view DataLossName(DataLoss loss) {
+  return kDataLossNames.at(static_cast<size_t>(loss));
+}
 std::string_view DirLossName(DirLoss loss) { return kDirLossNames.at(static_cast<size_t>(loss)); }
 std::string_view TornFillName(TornFill fill) {
   return kTornFillNames.at(static_cast<size_t>(fill));

@@ -28,8 +28,8 @@ TEST(CrashPolicyTest, PresetsHaveDistinctNamesAndRoundTrip) {
     EXPECT_EQ(*ParseCrashPolicy(preset.name), preset.policy) << preset.name;
     EXPECT_EQ(*ParseCrashPolicy(CrashPolicyToText(preset.policy)), preset.policy) << preset.name;
   }
-  EXPECT_EQ(names, (std::vector<std::string_view>{"strict", "prefix", "reorder", "torn",
-                                                  "torn_garbage"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string_view>{"strict", "prefix", "reorder", "torn", "torn_garbage"}));
   EXPECT_EQ(*FindCrashPolicyPreset("strict"), CrashPolicy{});
   EXPECT_FALSE(FindCrashPolicyPreset("lenient").has_value());
 }
@@ -51,9 +51,9 @@ TEST(CrashPolicyTest, ParsesPartialFieldsInAnyOrder) {
 }
 
 TEST(CrashPolicyTest, RejectsMalformedText) {
-  for (std::string_view bad :
-       {"", "   ", "nonsense", "data=", "data=keep_prefix data=keep_subset", "colour=red",
-        "sector_size=0", "sector_size=-4", "sector_size=65537", "sector_size=12x", "data keep_prefix"}) {
+  for (std::string_view bad : {"", "   ", "nonsense", "data=", "data=keep_prefix data=keep_subset",
+                               "colour=red", "sector_size=0", "sector_size=-4", "sector_size=65537",
+                               "sector_size=12x", "data keep_prefix"}) {
     EXPECT_TRUE(absl::IsInvalidArgument(ParseCrashPolicy(bad).status())) << "'" << bad << "'";
   }
 }

@@ -96,8 +96,8 @@ TEST(CrashReplayTest, ApplyCrashRejectsChoicesThatDoNotFit) {
     EXPECT_TRUE(absl::IsInvalidArgument(status)) << choice.ToText() << ": " << status;
     EXPECT_EQ(fs->DebugDump(), before);
   };
-  rejected(CrashChoice{.kept_dir_ops = {true, true}});                 // wrong count
-  rejected(CrashChoice{.kept_dir_ops = {false, true, false}});         // rename without create
+  rejected(CrashChoice{.kept_dir_ops = {true, true}});          // wrong count
+  rejected(CrashChoice{.kept_dir_ops = {false, true, false}});  // rename without create
   CrashChoice base{.kept_dir_ops = {true, true, true}};
   CrashChoice unknown = base;
   unknown.inodes.push_back(InodeCrashChoice{.inode_id = 999, .kept_ops = {0}});
@@ -109,13 +109,15 @@ TEST(CrashReplayTest, ApplyCrashRejectsChoicesThatDoNotFit) {
   torn_kept.inodes.push_back(InodeCrashChoice{
       .inode_id = a_id,
       .kept_ops = {0},
-      .torn = TornWriteChoice{.op_index = 0, .sector_size_bytes = 4,
+      .torn = TornWriteChoice{.op_index = 0,
+                              .sector_size_bytes = 4,
                               .sectors = {SectorOutcome::kNew, SectorOutcome::kNew}}});
   rejected(torn_kept);
   CrashChoice wrong_sectors = base;
   wrong_sectors.inodes.push_back(InodeCrashChoice{
       .inode_id = a_id,
-      .torn = TornWriteChoice{.op_index = 0, .sector_size_bytes = 4,
+      .torn = TornWriteChoice{.op_index = 0,
+                              .sector_size_bytes = 4,
                               .sectors = {SectorOutcome::kNew}}});  // [8,11) covers 1 sector
   EXPECT_TRUE(fs->CrashContentHash(wrong_sectors).ok());
   wrong_sectors.inodes[0].torn->sectors.push_back(SectorOutcome::kOld);

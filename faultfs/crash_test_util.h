@@ -41,7 +41,10 @@ inline void RenderInto(MemFileSystem& fs, const std::string& dir, std::string& o
       out.append(out.empty() ? "" : " ").append(path).append("/");
       RenderInto(fs, path, out);
     } else {
-      out.append(out.empty() ? "" : " ").append(path).append("=").append(Printable(ReadAll(fs, path)));
+      out.append(out.empty() ? "" : " ")
+          .append(path)
+          .append("=")
+          .append(Printable(ReadAll(fs, path)));
     }
   }
 }

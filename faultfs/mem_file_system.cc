@@ -39,7 +39,8 @@ absl::Status AddDataOp(MemState& state, Inode& inode, DataOp op, std::string_vie
   const uint64_t end =
       op.kind == PendingDataOpKind::kWrite ? op.offset + op.bytes.size() : op.offset;
   if (op.offset > kMaxFileSizeBytes || end > kMaxFileSizeBytes) {
-    return NoSpace(std::string("MemFileSystem: file would exceed kMaxFileSizeBytes: ").append(path));
+    return NoSpace(
+        std::string("MemFileSystem: file would exceed kMaxFileSizeBytes: ").append(path));
   }
   if (op.kind == PendingDataOpKind::kWrite && op.bytes.empty()) return absl::OkStatus();
   if (inode.pending.size() >= kMaxPendingDataOpsPerInode) {
@@ -80,9 +81,9 @@ class MemFile final : public File {
     std::lock_guard lock(state_->mutex);
     absl::StatusOr<Inode*> inode = Usable(/*for_write=*/true);
     if (!inode.ok()) return inode.status();
-    return AddOp(**inode, DataOp{.kind = PendingDataOpKind::kWrite,
-                                 .offset = offset,
-                                 .bytes = std::string(data)});
+    return AddOp(
+        **inode,
+        DataOp{.kind = PendingDataOpKind::kWrite, .offset = offset, .bytes = std::string(data)});
   }
 
   absl::Status Append(std::string_view data) override {
@@ -186,7 +187,8 @@ class MemFileLock final : public FileLock {
 absl::StatusOr<uint64_t> OpenInode(MemState& state, std::string_view path, OpenMode mode) {
   KILN_ASSIGN_OR_RETURN(const Located located, state.Locate(path));
   if (located.inode_id != kNoInode) {
-    if (mode == OpenMode::kCreateNew) return absl::AlreadyExistsError("exists: " + std::string(path));
+    if (mode == OpenMode::kCreateNew)
+      return absl::AlreadyExistsError("exists: " + std::string(path));
     if (state.Get(located.inode_id).is_dir) return Precondition("is a directory", path);
     return located.inode_id;
   }
@@ -216,8 +218,7 @@ absl::StatusOr<uint64_t> LocateDir(const MemState& state, std::string_view path)
 
 MemFileSystem::MemFileSystem() : MemFileSystem(std::make_shared<MemState>()) {}
 
-MemFileSystem::MemFileSystem(std::shared_ptr<internal::MemState> state)
-    : state_(std::move(state)) {
+MemFileSystem::MemFileSystem(std::shared_ptr<internal::MemState> state) : state_(std::move(state)) {
   KILN_ASSERT(state_ != nullptr);
 }
 
@@ -229,9 +230,8 @@ absl::StatusOr<std::unique_ptr<File>> MemFileSystem::OpenFile(std::string_view p
   KILN_ASSIGN_OR_RETURN(const uint64_t id, OpenInode(*state_, path, mode));
   Inode& inode = state_->Get(id);
   if (mode == OpenMode::kTruncate) {
-    KILN_RETURN_IF_ERROR(AddDataOp(*state_, inode,
-                                   DataOp{.kind = PendingDataOpKind::kTruncate, .offset = 0},
-                                   path));
+    KILN_RETURN_IF_ERROR(
+        AddDataOp(*state_, inode, DataOp{.kind = PendingDataOpKind::kTruncate, .offset = 0}, path));
   }
   ++inode.open_handles;
   return std::make_unique<MemFile>(state_, id, std::string(path), IsWritable(mode));
@@ -308,15 +308,15 @@ absl::Status MemFileSystem::Rename(std::string_view source, std::string_view tar
   KILN_RETURN_IF_ERROR(state_->CheckDirOpRoom());
   state_->Get(from.parent_id).entries.erase(from.name);
   state_->Get(to.parent_id).entries[to.name] = from.inode_id;
-  state_->AppendDirOp(DirOp{.kind = DirOpKind::kRename,
-                            .dir_id = from.parent_id,
-                            .name = from.name,
-                            .target_dir_id = to.parent_id,
-                            .target_name = to.name,
-                            .inode_id = from.inode_id,
-                            .replaced_inode_id = to.inode_id,
-                            .description = "rename " + JoinPath(from.components) + " -> " +
-                                           JoinPath(to.components)});
+  state_->AppendDirOp(DirOp{
+      .kind = DirOpKind::kRename,
+      .dir_id = from.parent_id,
+      .name = from.name,
+      .target_dir_id = to.parent_id,
+      .target_name = to.name,
+      .inode_id = from.inode_id,
+      .replaced_inode_id = to.inode_id,
+      .description = "rename " + JoinPath(from.components) + " -> " + JoinPath(to.components)});
   state_->MaybeSweep();
   return absl::OkStatus();
 }

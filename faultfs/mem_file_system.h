@@ -54,11 +54,11 @@ inline constexpr size_t kMaxPendingDirOps = size_t{1} << 14;
 inline constexpr size_t kMaxInodes = size_t{1} << 20;
 
 struct MemFileSystemStats {
-  uint64_t bytes_written = 0;     // Write and Append payload bytes
-  uint64_t data_syncs = 0;        // Sync and SyncData calls that succeeded
-  uint64_t dir_syncs = 0;         // SyncDir calls that succeeded
-  uint64_t unsynced_drops = 0;    // DropUnsyncedData calls that succeeded
-  uint64_t crashes = 0;           // ApplyCrash calls that succeeded
+  uint64_t bytes_written = 0;   // Write and Append payload bytes
+  uint64_t data_syncs = 0;      // Sync and SyncData calls that succeeded
+  uint64_t dir_syncs = 0;       // SyncDir calls that succeeded
+  uint64_t unsynced_drops = 0;  // DropUnsyncedData calls that succeeded
+  uint64_t crashes = 0;         // ApplyCrash calls that succeeded
 };
 
 // A read-only description of the pending state, for the crash enumerator and
@@ -85,7 +85,7 @@ struct PendingDirOp {
   std::vector<uint64_t> prerequisites = {};
 };
 struct PendingState {
-  std::vector<PendingInode> inodes = {};  // only inodes with pending data, by id
+  std::vector<PendingInode> inodes = {};   // only inodes with pending data, by id
   std::vector<PendingDirOp> dir_ops = {};  // global order
 };
 

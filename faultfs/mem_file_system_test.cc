@@ -4,6 +4,8 @@
 #include "faultfs/mem_file_system.h"
 
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "kiln/status.h"
@@ -144,8 +146,7 @@ TEST(MemFileSystemTest, ListDirIsSortedBytewise) {
     Open(fs, name, OpenMode::kCreate);
   }
   ASSERT_TRUE(fs.CreateDir("/c").ok());
-  EXPECT_EQ(*fs.ListDir("/"),
-            (std::vector<std::string>{"B", "_", "a", "a0", "b", "c", "\xff"}));
+  EXPECT_EQ(*fs.ListDir("/"), (std::vector<std::string>{"B", "_", "a", "a0", "b", "c", "\xff"}));
   EXPECT_EQ(*fs.ListDir("/c"), std::vector<std::string>{});
   EXPECT_TRUE(absl::IsNotFound(fs.ListDir("/missing").status()));
   EXPECT_TRUE(absl::IsFailedPrecondition(fs.ListDir("/a").status()));
@@ -161,7 +162,7 @@ TEST(MemFileSystemTest, Directories) {
   ASSERT_TRUE(fs.CreateDir("/d/e").ok());
   Open(fs, "/d/e/f", OpenMode::kCreate);
   EXPECT_TRUE(absl::IsAlreadyExists(fs.CreateDir("/d/e/f")));
-  EXPECT_TRUE(absl::IsFailedPrecondition(fs.RemoveDir("/d/e")));  // not empty
+  EXPECT_TRUE(absl::IsFailedPrecondition(fs.RemoveDir("/d/e")));    // not empty
   EXPECT_TRUE(absl::IsFailedPrecondition(fs.RemoveDir("/d/e/f")));  // a file
   EXPECT_TRUE(absl::IsNotFound(fs.RemoveDir("/d/z")));
   EXPECT_TRUE(absl::IsInvalidArgument(fs.RemoveDir("/")));
@@ -179,13 +180,14 @@ TEST(MemFileSystemTest, PathsNormalise) {
   Open(fs, "//d///f/", OpenMode::kCreate)->Append("x").IgnoreError();
   EXPECT_TRUE(*fs.Exists("/d/f"));
   EXPECT_EQ(*fs.FileSize("d/f"), 1u);
-  for (std::string_view bad : std::vector<std::string_view>{"", "/d/./f", "/d/../f", "..",
-                                                             std::string_view("/a\0b", 4)}) {
+  for (std::string_view bad :
+       std::vector<std::string_view>{"", "/d/./f", "/d/../f", "..", std::string_view("/a\0b", 4)}) {
     EXPECT_TRUE(absl::IsInvalidArgument(fs.Exists(bad).status())) << bad;
     EXPECT_TRUE(absl::IsInvalidArgument(fs.OpenFile(bad, OpenMode::kCreate).status())) << bad;
   }
   EXPECT_TRUE(absl::IsInvalidArgument(fs.Exists("/" + std::string(256, 'n')).status()));
-  EXPECT_TRUE(absl::IsInvalidArgument(fs.Exists(std::string(kMaxPathLengthBytes + 1, '/')).status()));
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(fs.Exists(std::string(kMaxPathLengthBytes + 1, '/')).status()));
   // A file where a directory is expected.
   EXPECT_TRUE(absl::IsFailedPrecondition(fs.OpenFile("/d/f/g", OpenMode::kCreate).status()));
   EXPECT_FALSE(*fs.Exists("/d/f/g"));
@@ -199,7 +201,7 @@ TEST(MemFileSystemTest, LocksAreExclusiveUntilReleased) {
   EXPECT_TRUE(*fs.Exists("/LOCK"));  // created if missing
   EXPECT_TRUE(IsBusy(fs.LockFile("/LOCK").status()));
   EXPECT_TRUE(IsBusy(fs.LockFile("//LOCK").status()));  // same file, other spelling
-  ASSERT_TRUE(fs.LockFile("/OTHER").ok());  // released at once: a temporary
+  ASSERT_TRUE(fs.LockFile("/OTHER").ok());              // released at once: a temporary
   lock->reset();
   absl::StatusOr<std::unique_ptr<FileLock>> again = fs.LockFile("/LOCK");
   EXPECT_TRUE(again.ok()) << again.status();
@@ -381,6 +383,33 @@ TEST(MemFileSystemTest, DropUnsyncedDataRestoresTheDurableBytes) {
   EXPECT_EQ(ReadRange(*file, 0, 100), "keep");
   ASSERT_TRUE(file->Append("+more").ok());  // the handle stays usable
   EXPECT_EQ(ReadRange(*file, 0, 100), "keep+more");
+}
+
+TEST(MemFileSystemTest, ConcurrentCallsAreSafe) {
+  MemFileSystem fs;
+  constexpr int kThreads = 4;
+  constexpr int kAppends = 200;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&fs, t] {
+      const std::string path = "/f" + std::to_string(t);
+      std::unique_ptr<File> file = *fs.OpenFile(path, OpenMode::kCreate);
+      for (int i = 0; i < kAppends; ++i) {
+        EXPECT_TRUE(file->Append("ab").ok());
+        if (i % 50 == 0) {
+          EXPECT_TRUE(file->Sync().ok());
+        }
+        if (i % 70 == 0) {
+          EXPECT_TRUE(fs.SyncDir("/").ok());
+        }
+        (void)fs.ContentHash();
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(*fs.FileSize("/f" + std::to_string(t)), 2u * kAppends);
+  }
 }
 
 }  // namespace

@@ -154,6 +154,8 @@ absl::StatusOr<Located> MemState::Locate(std::string_view path) const {
 }
 
 absl::StatusOr<uint64_t> MemState::NewInode(bool is_dir) {
+  // Garbage not swept yet must not count against the bound.
+  if (inodes.size() >= kMaxInodes) Sweep();
   if (inodes.size() >= kMaxInodes) {
     return NoSpace("MemFileSystem: more than kMaxInodes files and directories");
   }
@@ -186,9 +188,8 @@ void MemState::AppendDirOp(DirOp op) {
     if (!inserted) op.prerequisite_seqs.push_back(std::exchange(it->second, op.seq));
   }
   std::sort(op.prerequisite_seqs.begin(), op.prerequisite_seqs.end());
-  op.prerequisite_seqs.erase(
-      std::unique(op.prerequisite_seqs.begin(), op.prerequisite_seqs.end()),
-      op.prerequisite_seqs.end());
+  op.prerequisite_seqs.erase(std::unique(op.prerequisite_seqs.begin(), op.prerequisite_seqs.end()),
+                             op.prerequisite_seqs.end());
   dir_ops.push_back(std::move(op));
 }
 

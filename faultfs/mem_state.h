@@ -9,8 +9,8 @@
 //  3. dir_ops is sorted by seq; every prerequisite seq is smaller than the op's.
 //     A pending operation's prerequisites are pending or durable; if one is
 //     durable, so is everything it depends on.
-//  5. last_dir_op_on_name / last_dir_op_on_inode name only pending operations.
-//  4. Every inode named by a current entry, a durable entry of an inode in the
+//  4. last_dir_op_on_name / last_dir_op_on_inode name only pending operations.
+//  5. Every inode named by a current entry, a durable entry of an inode in the
 //     map, a pending directory operation or an open handle is in the map
 //     (Sweep removes only inodes none of these name).
 #ifndef KILN_FAULTFS_MEM_STATE_H_
@@ -39,8 +39,8 @@ inline constexpr size_t kMinSweepThreshold = 64;
 
 struct DataOp {
   PendingDataOpKind kind = PendingDataOpKind::kWrite;
-  uint64_t offset = 0;  // kWrite: where; kTruncate: the new size
-  std::string bytes = {};    // kWrite only
+  uint64_t offset = 0;     // kWrite: where; kTruncate: the new size
+  std::string bytes = {};  // kWrite only
 };
 
 // Applies op to data, zero-extending as a write past the end or a growing
@@ -120,7 +120,7 @@ uint64_t HashTree(const std::function<const Entries*(uint64_t)>& entries_of,
 struct Located {
   std::vector<std::string> components = {};
   uint64_t parent_id = kNoInode;  // kNoInode for the root
-  std::string name = {};               // empty for the root
+  std::string name = {};          // empty for the root
   uint64_t inode_id = kNoInode;   // kNoInode if the name is free
 };
 

@@ -68,7 +68,7 @@ inline constexpr uint64_t kNoTimeLimit = UINT64_MAX;
 inline constexpr uint64_t kNoStepLimit = UINT64_MAX;
 // Steps WindDown (and a driver-side Join while crashing) may take before it
 // declares the fibers stuck.
-inline constexpr uint64_t kWindDownMaxSteps = 10'000'000;
+inline constexpr uint64_t kWindDownMaxSteps = 1'000'000;
 // Unfinished fibers at once (bounds every run and wait queue).
 inline constexpr size_t kMaxLiveFibers = 100'000;
 

@@ -33,6 +33,11 @@ struct CacheStats {
   size_t entries = 0;
 };
 
+// Cache keys are short fixed-width ids (a file number, a block offset); the
+// bound keeps the per-entry overhead, which the charge does not count, small.
+inline constexpr size_t kMaxCacheKeyBytes = 256;
+
+// Every method REQUIRES key.size() <= kMaxCacheKeyBytes.
 class Cache {
  public:
   virtual ~Cache() = default;
@@ -41,6 +46,8 @@ class Cache {
   // Inserts or replaces key; charge_bytes counts against the capacity; may
   // evict least-recently-used entries (of the key's shard) to fit. A value
   // larger than its shard's capacity is not retained. May yield.
+  // REQUIRES: value != nullptr; charge_bytes > 0 (so the number of entries
+  // is bounded by the capacity).
   virtual void Insert(std::string_view key, std::shared_ptr<const CacheValue> value,
                       size_t charge_bytes) = 0;
   // Removes key if present. May yield.

@@ -37,6 +37,9 @@ absl::Status ErrnoStatus(std::string_view operation, std::string_view path, int 
     case EDQUOT:
       return NoSpace(message);
     case ENOTEMPTY:
+    case EISDIR:   // a directory where a file was expected
+    case ENOTDIR:  // a file where a directory was expected
+      // Same kinds as faultfs::MemFileSystem: the caller's mistake, not the device's.
       return absl::FailedPreconditionError(message);
     default:
       return IOError(message);

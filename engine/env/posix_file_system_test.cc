@@ -192,7 +192,7 @@ TEST_F(PosixFileSystemTest, OpenModes) {
   EXPECT_EQ(Contents("a"), "contents");
   Open("a", OpenMode::kTruncate);
   EXPECT_EQ(Contents("a"), "");
-  EXPECT_TRUE(IsIOError(fs_.OpenFile(dir_, OpenMode::kRead).status()));
+  EXPECT_TRUE(absl::IsFailedPrecondition(fs_.OpenFile(dir_, OpenMode::kRead).status()));
 }
 
 TEST_F(PosixFileSystemTest, ReadOnlyHandleRejectsChanges) {

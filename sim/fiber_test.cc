@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "util/assert.h"
 
 namespace kiln::sim {
 namespace {
@@ -134,6 +136,19 @@ TEST(FiberDeathTest, DestroyingASuspendedFiberAborts) {
         fiber.reset();
       },
       "suspended fiber was destroyed");
+}
+
+// Under ASAN, aborting runs __asan_handle_no_return, which warns of "false
+// positive error reports" unless every switch onto this stack was announced.
+TEST(FiberDeathTest, FailingAnAssertionInsideAFiberIsCleanUnderAsan) {
+  EXPECT_DEATH(
+      {
+        StackPool pool(kDefaultFiberStackBytes);
+        Fiber fiber(pool, [] { KILN_ASSERT_MSG(false, "boom inside a fiber"); });
+        fiber.Resume();
+      },
+      ::testing::AllOf(::testing::HasSubstr("boom inside a fiber"),
+                       ::testing::Not(::testing::HasSubstr("ASan is ignoring"))));
 }
 
 }  // namespace

@@ -1,0 +1,221 @@
+#include "memtable/memtable.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "util/assert.h"
+#include "util/coding.h"
+#include "util/sim_hooks.h"
+
+namespace kiln {
+namespace {
+
+// Seek targets up to this size are encoded on the stack.
+constexpr size_t kInlineSeekEntryBytes = 128;
+
+char* EncodeVarint32(char* out, uint32_t value) {
+  while (value >= 0x80) {
+    *out++ = static_cast<char>(value | 0x80);
+    value >>= 7;
+  }
+  *out++ = static_cast<char>(value);
+  return out;
+}
+
+// Decodes a varint32 length and the bytes after it, and advances cursor past
+// them. Entries are the memtable's own bytes, so this trusts them (asserting
+// in debug builds).
+std::string_view DecodeLengthPrefixed(const char*& cursor) {
+  uint32_t length = 0;
+  for (size_t i = 0; i < kMaxVarint32Bytes; ++i) {
+    const uint32_t byte = static_cast<uint8_t>(cursor[i]);
+    length |= (byte & 0x7F) << (7 * i);
+    if ((byte & 0x80) == 0) {
+      const std::string_view bytes(cursor + i + 1, length);
+      cursor += i + 1 + length;
+      return bytes;
+    }
+  }
+  KILN_UNREACHABLE("memtable: malformed entry length");
+}
+
+std::string_view EntryInternalKey(const char* entry) { return DecodeLengthPrefixed(entry); }
+
+std::string_view EntryValue(const char* entry) {
+  DecodeLengthPrefixed(entry);  // the internal key
+  return DecodeLengthPrefixed(entry);
+}
+
+// The encoded form of an internal key alone, for seeking a skiplist of
+// entries (the comparator reads only the key).
+void EncodeSeekEntry(std::string& out, std::string_view internal_key) {
+  out.clear();
+  PutVarint32(out, static_cast<uint32_t>(internal_key.size()));
+  out.append(internal_key);
+}
+
+}  // namespace
+
+namespace memtable_internal {
+
+int EntryCompare::operator()(const char* a, const char* b) const {
+  return CompareInternalKeys(EntryInternalKey(a), EntryInternalKey(b));
+}
+
+}  // namespace memtable_internal
+
+std::string_view MemTableIterator::key() const { return EntryInternalKey(iterator_.key()); }
+
+std::string_view MemTableIterator::value() const { return EntryValue(iterator_.key()); }
+
+void MemTableIterator::Seek(std::string_view internal_key) {
+  KILN_DASSERT(internal_key.size() >= kInternalKeyTrailerBytes);
+  EncodeSeekEntry(seek_entry_, internal_key);
+  iterator_.Seek(seek_entry_.data());
+}
+
+void MemTableIterator::SeekForPrev(std::string_view internal_key) {
+  KILN_DASSERT(internal_key.size() >= kInternalKeyTrailerBytes);
+  EncodeSeekEntry(seek_entry_, internal_key);
+  iterator_.SeekForPrev(seek_entry_.data());
+}
+
+MemTable::MemTable(Random random)
+    : points_(memtable_internal::EntryCompare{}, arena_, Random(random.Next())),
+      range_tombstones_(memtable_internal::EntryCompare{}, arena_, Random(random.Next())) {}
+
+void MemTable::Add(SequenceNumber sequence, ValueType type, std::string_view user_key,
+                   std::string_view value) {
+  KILN_ASSERT(sequence <= kMaxSequenceNumber);
+  KILN_ASSERT(static_cast<uint8_t>(type) <= kMaxValueType);
+  KILN_ASSERT(user_key.size() <= kMemTableMaxUserKeyBytes);
+  KILN_ASSERT(value.size() <= kMemTableMaxValueBytes);
+  const bool is_range = type == ValueType::kRangeDeletion;
+  if (is_range) {
+    KILN_ASSERT_MSG(user_key < value, "memtable: empty range deletion");
+    KILN_ASSERT(sequence > 0);  // 0 means "no tombstone" to readers
+  }
+
+  const size_t internal_key_bytes = user_key.size() + kInternalKeyTrailerBytes;
+  const size_t entry_bytes = VarintLength(internal_key_bytes) + internal_key_bytes +
+                             VarintLength(value.size()) + value.size();
+  char* const entry = arena_.Allocate(entry_bytes);
+  char* cursor = EncodeVarint32(entry, static_cast<uint32_t>(internal_key_bytes));
+  if (!user_key.empty()) std::memcpy(cursor, user_key.data(), user_key.size());
+  cursor += user_key.size();
+  EncodeFixed64(cursor, PackSequenceAndType(sequence, type));
+  cursor += kInternalKeyTrailerBytes;
+  cursor = EncodeVarint32(cursor, static_cast<uint32_t>(value.size()));
+  if (!value.empty()) std::memcpy(cursor, value.data(), value.size());
+  cursor += value.size();
+  KILN_ASSERT(cursor == entry + entry_bytes);
+
+  // Before the counts: a reader that sees a count (acquire) sees these too.
+  if (sequence < smallest_sequence_.load(std::memory_order_relaxed)) {
+    smallest_sequence_.store(sequence, std::memory_order_relaxed);
+  }
+  if (sequence > largest_sequence_.load(std::memory_order_relaxed)) {
+    largest_sequence_.store(sequence, std::memory_order_relaxed);
+  }
+  if (is_range) {
+    range_tombstones_.Insert(entry);
+    num_range_tombstones_.fetch_add(1, std::memory_order_release);
+  } else {
+    points_.Insert(entry);
+    num_entries_.fetch_add(1, std::memory_order_release);
+  }
+}
+
+MemTable::GetResult MemTable::Get(std::string_view user_key, SequenceNumber snapshot) const {
+  KILN_ASSERT(snapshot <= kMaxSequenceNumber);
+  // The newest version of user_key at or below snapshot is the first entry at
+  // or after (user_key, snapshot, kValueTypeForSeek).
+  const size_t internal_key_bytes = user_key.size() + kInternalKeyTrailerBytes;
+  const size_t target_bytes = VarintLength(internal_key_bytes) + internal_key_bytes;
+  char inline_target[kInlineSeekEntryBytes];
+  std::string heap_target;
+  char* target = inline_target;
+  if (target_bytes > kInlineSeekEntryBytes) {
+    heap_target.resize(target_bytes);
+    target = heap_target.data();
+  }
+  char* cursor = EncodeVarint32(target, static_cast<uint32_t>(internal_key_bytes));
+  if (!user_key.empty()) std::memcpy(cursor, user_key.data(), user_key.size());
+  EncodeFixed64(cursor + user_key.size(), PackSequenceAndType(snapshot, kValueTypeForSeek));
+
+  GetResult result;
+  memtable_internal::EntryList::Iterator it(points_);
+  it.Seek(target);
+  bool found_point = false;
+  if (it.Valid()) {
+    const char* entry = it.key();
+    const std::string_view internal_key = DecodeLengthPrefixed(entry);
+    if (ExtractUserKey(internal_key) == user_key) {
+      found_point = true;
+      result.sequence = ExtractSequence(internal_key);
+      result.type = ExtractValueType(internal_key);
+      KILN_DASSERT(result.sequence <= snapshot);
+      if (result.type == ValueType::kDeletion) {
+        result.kind = GetResult::Kind::kDeleted;
+      } else {
+        result.kind = GetResult::Kind::kFound;
+        result.value = DecodeLengthPrefixed(entry);
+      }
+    }
+  }
+
+  const SequenceNumber tombstone = MaxCoveringTombstoneSeq(user_key, snapshot);
+  // A tombstone at s deletes versions older than s, not a version at s.
+  if (tombstone > 0 && (!found_point || tombstone > result.sequence)) {
+    KILN_PROBE(found_point, "memtable: a range tombstone hides the newest visible version");
+    result.kind = GetResult::Kind::kDeleted;
+    result.type = ValueType::kRangeDeletion;
+    result.sequence = tombstone;
+    result.value = {};
+  }
+  return result;
+}
+
+SequenceNumber MemTable::MaxCoveringTombstoneSeq(std::string_view user_key,
+                                                 SequenceNumber snapshot) const {
+  if (num_range_tombstones() == 0) return 0;
+  SequenceNumber newest = 0;
+  memtable_internal::EntryList::Iterator it(range_tombstones_);
+  // Sorted by begin: stop at the first tombstone beginning after user_key.
+  // The list only grows, so this visits each tombstone at most once.
+  for (it.SeekToFirst(); it.Valid(); it.Next()) {
+    const char* entry = it.key();
+    const std::string_view internal_key = DecodeLengthPrefixed(entry);
+    if (ExtractUserKey(internal_key) > user_key) break;
+    const SequenceNumber sequence = ExtractSequence(internal_key);
+    if (sequence <= snapshot && sequence > newest && user_key < DecodeLengthPrefixed(entry)) {
+      newest = sequence;
+    }
+  }
+  return newest;
+}
+
+std::vector<RangeTombstone> MemTable::RangeTombstones() const {
+  std::vector<RangeTombstone> tombstones;
+  memtable_internal::EntryList::Iterator it(range_tombstones_);
+  for (it.SeekToFirst(); it.Valid(); it.Next()) {
+    const char* entry = it.key();
+    const std::string_view internal_key = DecodeLengthPrefixed(entry);
+    const std::string_view end = DecodeLengthPrefixed(entry);
+    tombstones.push_back(
+        {std::string(ExtractUserKey(internal_key)), std::string(end), ExtractSequence(internal_key)});
+  }
+  return tombstones;
+}
+
+SequenceNumber MemTable::smallest_sequence() const {
+  KILN_ASSERT(!empty());
+  return smallest_sequence_.load(std::memory_order_relaxed);
+}
+
+SequenceNumber MemTable::largest_sequence() const {
+  KILN_ASSERT(!empty());
+  return largest_sequence_.load(std::memory_order_relaxed);
+}
+
+}  // namespace kiln

@@ -1,0 +1,163 @@
+// The memtable: the newest writes, in memory, ordered by internal key, until
+// a flush writes them to a table.
+//
+// Point entries (values, deletions, blob indexes) and range tombstones live
+// in two skiplists over one arena. Each entry is encoded once, in the arena:
+//
+//   varint32 internal_key_size | user_key | fixed64(sequence << 8 | type)
+//   | varint32 value_size | value
+//
+// For a range tombstone user_key is its begin and value its end. This layout
+// is in-memory only (never persisted), so it carries no version.
+//
+// Thread-safety: Add needs external synchronisation (one writer at a time; the
+// DB serialises writers). Everything else is lock-free and safe on any thread
+// concurrently with one Add (the skiplists' contract, skiplist.h). Nothing
+// here yields or blocks.
+#ifndef KILN_MEMTABLE_MEMTABLE_H_
+#define KILN_MEMTABLE_MEMTABLE_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "db/dbformat.h"
+#include "db/range_tombstones.h"
+#include "kiln/random.h"
+#include "memtable/arena.h"
+#include "memtable/skiplist.h"
+#include "util/coding.h"
+
+namespace kiln {
+
+// Bounds on what one entry may hold; the DB rejects larger keys and values
+// with InvalidArgument before they get here, the memtable asserts.
+inline constexpr size_t kMemTableMaxUserKeyBytes = size_t{64} << 20;
+inline constexpr size_t kMemTableMaxValueBytes = size_t{1} << 30;
+static_assert(kMemTableMaxUserKeyBytes + kInternalKeyTrailerBytes <= UINT32_MAX);
+static_assert(kMemTableMaxValueBytes <= UINT32_MAX);
+static_assert(kMemTableMaxUserKeyBytes + kInternalKeyTrailerBytes + kMemTableMaxValueBytes +
+                  2 * kMaxVarint32Bytes <=
+              kArenaMaxAllocationBytes);
+
+namespace memtable_internal {
+
+// Orders encoded entries (layout above) by their internal keys.
+struct EntryCompare {
+  int operator()(const char* a, const char* b) const;
+};
+
+using EntryList = SkipList<EntryCompare>;
+
+}  // namespace memtable_internal
+
+// Walks a memtable's point entries in internal-key order (user key ascending,
+// then newest first). Valid as long as its MemTable; sees entries added after
+// it was made only if it reaches them (skiplist.h, Invariant 6).
+// Thread-safety: one iterator is for one thread at a time.
+class MemTableIterator {
+ public:
+  bool Valid() const { return iterator_.Valid(); }
+  // The internal key. REQUIRES: Valid(). Points into the memtable.
+  std::string_view key() const;
+  // REQUIRES: Valid(). Points into the memtable.
+  std::string_view value() const;
+  // REQUIRES: Valid().
+  void Next() { iterator_.Next(); }
+  // REQUIRES: Valid(). O(log n).
+  void Prev() { iterator_.Prev(); }
+  // The first entry >= internal_key. REQUIRES: internal_key is well formed.
+  void Seek(std::string_view internal_key);
+  // The last entry <= internal_key. REQUIRES: internal_key is well formed.
+  void SeekForPrev(std::string_view internal_key);
+  void SeekToFirst() { iterator_.SeekToFirst(); }
+  void SeekToLast() { iterator_.SeekToLast(); }
+
+ private:
+  friend class MemTable;
+  explicit MemTableIterator(const memtable_internal::EntryList& list) : iterator_(list) {}
+
+  memtable_internal::EntryList::Iterator iterator_;
+  std::string seek_entry_;  // the encoded seek target, reused across seeks
+};
+
+class MemTable {
+ public:
+  // random seeds the skiplists' shapes (never their contents).
+  explicit MemTable(Random random);
+  MemTable(const MemTable&) = delete;
+  MemTable& operator=(const MemTable&) = delete;
+
+  // Adds one entry. For ValueType::kRangeDeletion, user_key is the range's
+  // begin and value its (exclusive) end; it goes to the range tombstones.
+  // REQUIRES: external synchronisation against other Adds;
+  //   0 < sequence <= kMaxSequenceNumber for range deletions, sequence <=
+  //   kMaxSequenceNumber otherwise;
+  //   (user_key, sequence, type) not already added;
+  //   user_key.size() <= kMemTableMaxUserKeyBytes, value.size() <=
+  //   kMemTableMaxValueBytes (also for a range's end);
+  //   for a range deletion, user_key < value (the DB rejects empty ranges).
+  void Add(SequenceNumber sequence, ValueType type, std::string_view user_key,
+           std::string_view value);
+
+  struct GetResult {
+    enum class Kind : uint8_t {
+      kNotPresent,  // nothing here decides: look in older memtables and tables
+      kFound,       // a visible value (type kValue or kBlobIndex)
+      kDeleted,     // a visible point deletion, or a visible range tombstone
+                    // newer than the newest visible version
+    };
+    Kind kind = Kind::kNotPresent;
+    // kFound: kValue or kBlobIndex; kDeleted: kDeletion or kRangeDeletion.
+    ValueType type = ValueType::kValue;
+    // kFound, kDeleted: the sequence of the version or tombstone that decided.
+    SequenceNumber sequence = 0;
+    // kFound: points into the memtable; valid as long as it.
+    std::string_view value;
+  };
+  // What a reader at snapshot sees of user_key here. Only this memtable's
+  // entries count: a kNotPresent answer says nothing about older data, while
+  // a range tombstone here also hides every older version elsewhere (all of
+  // them have smaller sequences). O(log n + range tombstones starting at or
+  // before user_key).
+  GetResult Get(std::string_view user_key, SequenceNumber snapshot) const;
+
+  // Over the point entries only.
+  MemTableIterator NewIterator() const { return MemTableIterator(points_); }
+
+  // Every range tombstone, sorted by (begin ascending, sequence descending);
+  // fragment them (range_tombstones.h) to query them.
+  std::vector<RangeTombstone> RangeTombstones() const;
+
+  size_t ApproximateMemoryUsage() const { return arena_.MemoryUsage(); }
+  bool empty() const { return num_entries() == 0 && num_range_tombstones() == 0; }
+  uint64_t num_entries() const { return num_entries_.load(std::memory_order_acquire); }
+  uint64_t num_range_tombstones() const {
+    return num_range_tombstones_.load(std::memory_order_acquire);
+  }
+  // Over both kinds of entry. REQUIRES: !empty().
+  SequenceNumber smallest_sequence() const;
+  SequenceNumber largest_sequence() const;
+
+ private:
+  // The largest sequence <= snapshot of a range tombstone covering user_key,
+  // or 0.
+  SequenceNumber MaxCoveringTombstoneSeq(std::string_view user_key,
+                                         SequenceNumber snapshot) const;
+
+  Arena arena_;
+  memtable_internal::EntryList points_;
+  memtable_internal::EntryList range_tombstones_;
+  // Written by the single writer after each insert, read by anyone.
+  std::atomic<uint64_t> num_entries_{0};
+  std::atomic<uint64_t> num_range_tombstones_{0};
+  std::atomic<SequenceNumber> smallest_sequence_{UINT64_MAX};
+  std::atomic<SequenceNumber> largest_sequence_{0};
+};
+
+}  // namespace kiln
+
+#endif  // KILN_MEMTABLE_MEMTABLE_H_

@@ -1,0 +1,313 @@
+// An ordered set of `const char*` entries over an Arena, for the memtable.
+// One writer at a time inserts; any number of readers on other OS threads
+// search and iterate concurrently without taking a lock.
+//
+// Comparator is a copyable functor: int operator()(const char* a,
+// const char* b) const, negative / zero / positive like memcmp. What an entry
+// points at is the caller's business (the memtable stores encoded entries in
+// the same arena); the list only orders and links the pointers.
+//
+// Invariants:
+//   1. Nothing is ever removed or changed once inserted: a node, its key
+//      pointer and the bytes behind it live until the list (and its arena)
+//      is destroyed. This is what lets readers go without locks: whatever
+//      node a reader holds stays valid.
+//   2. At every level the linked nodes are in strictly increasing comparator
+//      order; no two entries compare equal.
+//   3. The nodes linked at level i + 1 are a subset of those linked at level
+//      i: a node is linked bottom-up, level 0 first, so it is reachable at
+//      level 0 from the moment it is reachable at all.
+//   4. A node is fully built (key, height, its own next pointers) before the
+//      release store that links it into level 0; readers follow next pointers
+//      with acquire loads, so they never see a half-built node.
+//   5. 1 <= a node's height <= kSkipListMaxHeight; max_height_ only grows and
+//      is at least every linked node's height. A reader that sees a new
+//      max_height_ before the node that raised it finds null links from the
+//      head at those levels and simply descends.
+//   6. Readers may miss an insert that is in progress, never see keys out of
+//      order, and always see every insert that completed before their
+//      search began (happens-before via the writer's release stores).
+//
+// Thread-safety: Insert needs external synchronisation (one writer at a time;
+// the DB serialises writers). Contains and Iterator are safe concurrently with
+// one Insert and with each other. Nothing here yields or blocks.
+#ifndef KILN_MEMTABLE_SKIPLIST_H_
+#define KILN_MEMTABLE_SKIPLIST_H_
+
+#include <atomic>
+#include <cstdint>
+#include <new>
+
+#include "kiln/random.h"
+#include "memtable/arena.h"
+#include "util/assert.h"
+#include "util/sim_hooks.h"
+
+namespace kiln {
+
+// With branching 4, 12 levels keep searches logarithmic up to ~4^12 (16M)
+// entries, far more than one memtable holds.
+inline constexpr int kSkipListMaxHeight = 12;
+// A node reaches level i + 1 with probability 1/kSkipListBranching.
+inline constexpr uint64_t kSkipListBranching = 4;
+
+template <typename Comparator>
+class SkipList {
+ private:
+  struct Node;
+
+ public:
+  // REQUIRES: arena outlives the list. random seeds the node heights (and so
+  // the list's shape, never its contents), keeping runs reproducible.
+  SkipList(Comparator compare, Arena& arena, Random random);
+  SkipList(const SkipList&) = delete;
+  SkipList& operator=(const SkipList&) = delete;
+
+  // REQUIRES: external synchronisation against other Inserts; nothing that
+  // compares equal to key is in the list; key stays valid as long as the list.
+  void Insert(const char* key);
+
+  // Whether an entry comparing equal to key is in the list. Lock-free.
+  bool Contains(const char* key) const;
+
+  // A position in the list. Lock-free; valid as long as the list.
+  // Thread-safety: one Iterator is for one thread at a time.
+  class Iterator {
+   public:
+    explicit Iterator(const SkipList& list) : list_(&list) {}
+
+    bool Valid() const { return node_ != nullptr; }
+    // REQUIRES: Valid().
+    const char* key() const;
+    // REQUIRES: Valid(). O(1).
+    void Next();
+    // REQUIRES: Valid(). O(log n): searches from the head, since nodes have
+    // no back links.
+    void Prev();
+    // The first entry >= target.
+    void Seek(const char* target);
+    // The last entry <= target.
+    void SeekForPrev(const char* target);
+    void SeekToFirst();
+    void SeekToLast();
+
+   private:
+    const SkipList* list_;
+    Node* node_ = nullptr;
+  };
+
+ private:
+  int RandomHeight();
+  Node* NewNode(const char* key, int height);
+  int max_height() const { return max_height_.load(std::memory_order_relaxed); }
+  // The first node >= key, or null. If prev is given, fills prev[level] with
+  // the last node < key at every level below max_height().
+  Node* FindGreaterOrEqual(const char* key, Node** prev) const;
+  enum class Bound { kLessThan, kLessOrEqual };
+  // The last node < key (kLessThan) or <= key (kLessOrEqual); head_ if none.
+  Node* FindLast(const char* key, Bound bound) const;
+  // The last node of the list; head_ if the list is empty.
+  Node* FindLastNode() const;
+
+  Comparator compare_;
+  Arena& arena_;
+  Random random_;  // writer only
+  Node* const head_;
+  std::atomic<int> max_height_{1};
+};
+
+// A node and its links share one arena allocation: the links follow the Node
+// header, one std::atomic<Node*> per level of the node's height.
+template <typename Comparator>
+struct SkipList<Comparator>::Node {
+  Node(const char* key_in, int height_in) : key(key_in), height(height_in) {}
+
+  std::atomic<Node*>* links() {
+    return std::launder(reinterpret_cast<std::atomic<Node*>*>(this + 1));
+  }
+  Node* Next(int level) {
+    KILN_DASSERT(level >= 0 && level < height);
+    return links()[level].load(std::memory_order_acquire);
+  }
+  // Publishes next to readers: everything written before is visible to a
+  // reader that loads this link.
+  void SetNext(int level, Node* next) {
+    KILN_DASSERT(level >= 0 && level < height);
+    links()[level].store(next, std::memory_order_release);
+  }
+  // For links of a node no reader can reach yet (Invariant 4).
+  Node* NextRelaxed(int level) { return links()[level].load(std::memory_order_relaxed); }
+  void SetNextRelaxed(int level, Node* next) {
+    links()[level].store(next, std::memory_order_relaxed);
+  }
+
+  const char* const key;
+  const int height;
+};
+
+template <typename Comparator>
+SkipList<Comparator>::SkipList(Comparator compare, Arena& arena, Random random)
+    : compare_(compare),
+      arena_(arena),
+      random_(random),
+      head_(NewNode(nullptr, kSkipListMaxHeight)) {
+  static_assert(sizeof(Node) % alignof(std::atomic<Node*>) == 0,
+                "links must be aligned right after the header");
+  static_assert(alignof(Node) <= kArenaMaxAlignment);
+  static_assert(std::atomic<Node*>::is_always_lock_free);
+}
+
+template <typename Comparator>
+typename SkipList<Comparator>::Node* SkipList<Comparator>::NewNode(const char* key, int height) {
+  KILN_ASSERT(height >= 1);
+  KILN_ASSERT(height <= kSkipListMaxHeight);
+  const size_t size_bytes = sizeof(Node) + sizeof(std::atomic<Node*>) * height;
+  char* memory = arena_.AllocateAligned(size_bytes, alignof(Node));
+  Node* node = new (memory) Node(key, height);
+  for (int level = 0; level < height; ++level) {
+    new (memory + sizeof(Node) + sizeof(std::atomic<Node*>) * level) std::atomic<Node*>(nullptr);
+  }
+  return node;
+}
+
+template <typename Comparator>
+int SkipList<Comparator>::RandomHeight() {
+  int height = 1;
+  while (height < kSkipListMaxHeight && random_.OneIn(kSkipListBranching)) ++height;
+  // Rare tall nodes exercise the upper levels of small lists.
+  if (KILN_BUGGIFY_WITH_PROB(0.01)) height = kSkipListMaxHeight;
+  KILN_PROBE(height == kSkipListMaxHeight, "skiplist: a node of the maximum height");
+  return height;
+}
+
+template <typename Comparator>
+typename SkipList<Comparator>::Node* SkipList<Comparator>::FindGreaterOrEqual(
+    const char* key, Node** prev) const {
+  Node* node = head_;
+  int level = max_height() - 1;
+  // Each step either moves right past a node < key or descends a level, so
+  // the walk ends after at most (entries + kSkipListMaxHeight) steps.
+  while (true) {
+    Node* next = node->Next(level);
+    if (next != nullptr && compare_(next->key, key) < 0) {
+      node = next;
+      continue;
+    }
+    if (prev != nullptr) prev[level] = node;
+    if (level == 0) return next;
+    --level;
+  }
+}
+
+template <typename Comparator>
+typename SkipList<Comparator>::Node* SkipList<Comparator>::FindLast(const char* key,
+                                                                    Bound bound) const {
+  Node* node = head_;
+  int level = max_height() - 1;
+  // Bounded as in FindGreaterOrEqual.
+  while (true) {
+    Node* next = node->Next(level);
+    if (next != nullptr) {
+      const int order = compare_(next->key, key);
+      if (order < 0 || (order == 0 && bound == Bound::kLessOrEqual)) {
+        node = next;
+        continue;
+      }
+    }
+    if (level == 0) return node;
+    --level;
+  }
+}
+
+template <typename Comparator>
+typename SkipList<Comparator>::Node* SkipList<Comparator>::FindLastNode() const {
+  Node* node = head_;
+  int level = max_height() - 1;
+  // Bounded as in FindGreaterOrEqual.
+  while (true) {
+    Node* next = node->Next(level);
+    if (next != nullptr) {
+      node = next;
+      continue;
+    }
+    if (level == 0) return node;
+    --level;
+  }
+}
+
+template <typename Comparator>
+void SkipList<Comparator>::Insert(const char* key) {
+  KILN_ASSERT(key != nullptr);
+  Node* prev[kSkipListMaxHeight];
+  Node* successor = FindGreaterOrEqual(key, prev);
+  KILN_ASSERT_MSG(successor == nullptr || compare_(successor->key, key) != 0,
+                  "skiplist: duplicate entry");
+
+  const int height = RandomHeight();
+  const int old_max_height = max_height();
+  if (height > old_max_height) {
+    for (int level = old_max_height; level < height; ++level) prev[level] = head_;
+    // Relaxed is enough (Invariant 5): a reader that sees the new height
+    // early finds null head links there and descends.
+    max_height_.store(height, std::memory_order_relaxed);
+  }
+
+  Node* node = NewNode(key, height);
+  // Bottom-up (Invariant 3). The node's own links need no ordering: the
+  // release store into prev[level] publishes them (Invariant 4).
+  for (int level = 0; level < height; ++level) {
+    node->SetNextRelaxed(level, prev[level]->NextRelaxed(level));
+    prev[level]->SetNext(level, node);
+  }
+}
+
+template <typename Comparator>
+bool SkipList<Comparator>::Contains(const char* key) const {
+  Node* node = FindGreaterOrEqual(key, nullptr);
+  return node != nullptr && compare_(node->key, key) == 0;
+}
+
+template <typename Comparator>
+const char* SkipList<Comparator>::Iterator::key() const {
+  KILN_DASSERT(Valid());
+  return node_->key;
+}
+
+template <typename Comparator>
+void SkipList<Comparator>::Iterator::Next() {
+  KILN_ASSERT(Valid());
+  node_ = node_->Next(0);
+}
+
+template <typename Comparator>
+void SkipList<Comparator>::Iterator::Prev() {
+  KILN_ASSERT(Valid());
+  Node* node = list_->FindLast(node_->key, Bound::kLessThan);
+  node_ = node == list_->head_ ? nullptr : node;
+}
+
+template <typename Comparator>
+void SkipList<Comparator>::Iterator::Seek(const char* target) {
+  node_ = list_->FindGreaterOrEqual(target, nullptr);
+}
+
+template <typename Comparator>
+void SkipList<Comparator>::Iterator::SeekForPrev(const char* target) {
+  Node* node = list_->FindLast(target, Bound::kLessOrEqual);
+  node_ = node == list_->head_ ? nullptr : node;
+}
+
+template <typename Comparator>
+void SkipList<Comparator>::Iterator::SeekToFirst() {
+  node_ = list_->head_->Next(0);
+}
+
+template <typename Comparator>
+void SkipList<Comparator>::Iterator::SeekToLast() {
+  Node* node = list_->FindLastNode();
+  node_ = node == list_->head_ ? nullptr : node;
+}
+
+}  // namespace kiln
+
+#endif  // KILN_MEMTABLE_SKIPLIST_H_

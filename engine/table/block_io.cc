@@ -1,0 +1,79 @@
+#include "table/block_io.h"
+
+#include <span>
+
+#include "kiln/status.h"
+#include "table/compression.h"
+#include "util/assert.h"
+#include "util/checksum.h"
+#include "util/coding.h"
+#include "util/status_macros.h"
+
+namespace kiln {
+namespace {
+
+absl::Status BlockError(std::string_view path, uint64_t offset, std::string_view what) {
+  return Corruption(BlockOrigin(path, offset) + ": " + std::string(what));
+}
+
+// Reads exactly out.size() bytes at offset. Loops because a File may return
+// fewer bytes than asked (short reads are in the fault model); every pass
+// makes progress or ends the loop, so it runs at most out.size() times.
+absl::StatusOr<size_t> ReadFully(File& file, uint64_t offset, std::span<char> out) {
+  size_t filled = 0;
+  while (filled < out.size()) {
+    KILN_ASSIGN_OR_RETURN(const size_t n, file.Read(offset + filled, out.subspan(filled)));
+    KILN_ASSERT(n <= out.size() - filled);
+    if (n == 0) break;
+    filled += n;
+  }
+  return filled;
+}
+
+}  // namespace
+
+std::string SealBlock(std::string_view raw, CompressionType desired) {
+  CompressedBlock block = CompressBlock(raw, desired);
+  std::string sealed = std::move(block.stored);
+  sealed.push_back(static_cast<char>(block.type));
+  // The checksum covers the type byte too, so a flipped type cannot make a
+  // reader decode stored bytes the wrong way.
+  PutFixed64(sealed, Checksum64(sealed));
+  return sealed;
+}
+
+absl::StatusOr<std::string> ReadBlock(File& file, const BlockHandle& handle,
+                                      const ReadBlockOptions& options) {
+  const uint64_t offset = handle.offset;
+  if (handle.size_bytes > kMaxBlockBytes || offset > options.limit_offset ||
+      options.limit_offset - offset < handle.size_bytes + kBlockTrailerBytes) {
+    return BlockError(options.path, offset,
+                      "handle (size " + std::to_string(handle.size_bytes) +
+                          ") out of range (limit " + std::to_string(options.limit_offset) + ")");
+  }
+  const size_t stored_bytes = static_cast<size_t>(handle.size_bytes);
+  std::string buffer(stored_bytes + kBlockTrailerBytes, '\0');
+  KILN_ASSIGN_OR_RETURN(const size_t read_bytes,
+                        ReadFully(file, offset, std::span<char>(buffer.data(), buffer.size())));
+  if (read_bytes != buffer.size()) {
+    return BlockError(options.path, offset,
+                      "truncated: read " + std::to_string(read_bytes) + " of " +
+                          std::to_string(buffer.size()) + " bytes");
+  }
+  const uint8_t type = static_cast<uint8_t>(buffer[stored_bytes]);
+  if (options.verify_checksum) {
+    const uint64_t expected = DecodeFixed64(buffer.data() + stored_bytes + 1);
+    if (Checksum64(std::string_view(buffer.data(), stored_bytes + 1)) != expected) {
+      return BlockError(options.path, offset, "checksum mismatch");
+    }
+  }
+  if (type > kMaxCompressionType) {
+    return BlockError(options.path, offset,
+                      "unknown compression type " + std::to_string(static_cast<int>(type)));
+  }
+  buffer.resize(stored_bytes);
+  return DecompressBlock(std::move(buffer), static_cast<CompressionType>(type),
+                         BlockOrigin(options.path, offset));
+}
+
+}  // namespace kiln

@@ -1,0 +1,73 @@
+#include "wal/log_writer.h"
+
+#include <utility>
+
+#include "util/assert.h"
+#include "util/checksum.h"
+#include "wal/log_format.h"
+
+namespace kiln {
+
+LogWriter::LogWriter(std::unique_ptr<File> file, uint64_t log_number, uint64_t start_offset)
+    : file_(std::move(file)), log_number_(log_number), size_bytes_(start_offset) {
+  KILN_ASSERT(file_ != nullptr);
+  KILN_ASSERT(start_offset == 0 || start_offset >= kWalFileHeaderBytes);
+}
+
+absl::Status LogWriter::AddRecord(std::string_view payload) {
+  KILN_ASSERT(!closed_);
+  if (payload.size() > kMaxWalRecordBytes) {
+    return absl::InvalidArgumentError("WAL record of " + std::to_string(payload.size()) +
+                                      " bytes exceeds the limit of " +
+                                      std::to_string(kMaxWalRecordBytes));
+  }
+  if (!sticky_error_.ok()) return sticky_error_;
+
+  const size_t file_header_bytes = size_bytes_ == 0 ? kWalFileHeaderBytes : 0;
+  const uint64_t record_offset = size_bytes_ + file_header_bytes;
+  const size_t append_bytes = file_header_bytes + kWalRecordHeaderBytes + payload.size();
+  KILN_ASSERT(record_offset <= UINT64_MAX - append_bytes);
+
+  buffer_.resize(file_header_bytes + kWalRecordHeaderBytes);
+  if (file_header_bytes != 0) EncodeWalFileHeader(log_number_, buffer_.data());
+  EncodeWalRecordHeader(
+      WalRecordHeader{.payload_length = static_cast<uint32_t>(payload.size()),
+                      .payload_checksum = Checksum64(payload),
+                      .log_number = log_number_,
+                      .record_offset = record_offset,
+                      .durable_offset = durable_offset_},
+      buffer_.data() + file_header_bytes);
+  buffer_.append(payload);
+  KILN_DASSERT(buffer_.size() == append_bytes);
+
+  absl::Status status = file_->Append(buffer_);
+  if (buffer_.capacity() > kMaxRetainedBufferBytes) {
+    std::string().swap(buffer_);
+  }
+  if (!status.ok()) {
+    sticky_error_ = status;
+    return status;
+  }
+  size_bytes_ += append_bytes;
+  return absl::OkStatus();
+}
+
+absl::Status LogWriter::Sync(WalSyncMode mode) {
+  KILN_ASSERT(!closed_);
+  if (!sticky_error_.ok()) return sticky_error_;
+  absl::Status status = mode == WalSyncMode::kSyncData ? file_->SyncData() : file_->Sync();
+  if (!status.ok()) {
+    sticky_error_ = status;
+    return status;
+  }
+  durable_offset_ = size_bytes_;
+  return absl::OkStatus();
+}
+
+absl::Status LogWriter::Close() {
+  if (closed_) return absl::OkStatus();
+  closed_ = true;
+  return file_->Close();
+}
+
+}  // namespace kiln

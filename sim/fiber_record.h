@@ -18,7 +18,7 @@ class SimMutex;
 
 enum class FiberState : uint8_t { kRunnable, kRunning, kBlocked, kFinished };
 
-// What a blocked fiber waits for (recorded in traces as a number).
+// What a blocked fiber waits for. Traces record the number; trace.cc names it.
 enum class WaitKind : uint8_t { kNone = 0, kMutex = 1, kCondVar = 2, kSleep = 3, kJoin = 4 };
 
 // A timer's place in the runtime's timer queue: earlier deadline first, then

@@ -25,6 +25,13 @@ bool SameEvent(const TraceStep& a, const TraceStep& b) {
 
 std::string Number(uint64_t value) { return std::to_string(value); }
 
+// The numbering of WaitKind in fiber_record.h.
+std::string WaitKindName(uint64_t kind) {
+  static constexpr std::string_view kNames[] = {"none", "mutex", "condvar", "sleep", "join"};
+  constexpr uint64_t kCount = sizeof(kNames) / sizeof(kNames[0]);
+  return kind < kCount ? std::string(kNames[kind]) : "kind" + Number(kind);
+}
+
 }  // namespace
 
 std::string_view EventKindName(EventKind kind) {
@@ -126,7 +133,7 @@ std::string DescribeStep(const TraceStep& step) {
       text += " mutex=" + Number(step.a) + " to=" + Number(step.b);
       break;
     case EventKind::kBlock:
-      text += " wait_kind=" + Number(step.a) + " object=" + Number(step.b);
+      text += " on=" + WaitKindName(step.a) + " object=" + Number(step.b);
       break;
     case EventKind::kWake:
       text += " by=" + Number(step.a);

@@ -34,7 +34,7 @@ enum class EventKind : uint8_t {
   kFinish,     // fiber's body returned
   kLock,       // fiber acquired mutex a (b = 1: during a crash, not exclusive)
   kUnlock,     // fiber released mutex a, handing it to fiber b (0: none)
-  kBlock,      // fiber blocked: a = WaitKind, b = the object's id
+  kBlock,      // fiber blocked: a = 1 mutex, 2 condvar, 3 sleep, 4 join; b = object id
   kWake,       // fiber made runnable by fiber a
   kWait,       // fiber waits on condvar a with timeout b ns (UINT64_MAX: none)
   kSignal,     // fiber signalled condvar a, waking fiber b (0: nobody waited)

@@ -67,6 +67,8 @@ class FragmentedRangeTombstones {
     std::string begin;
     std::string end;
     std::vector<SequenceNumber> sequences;  // strictly decreasing, non-empty
+
+    friend bool operator==(const Fragment&, const Fragment&) = default;
   };
 
   FragmentedRangeTombstones() = default;

@@ -54,6 +54,37 @@ void EncodeSeekEntry(std::string& out, std::string_view internal_key) {
   out.append(internal_key);
 }
 
+using memtable_internal::EntryList;
+
+// Walks one EntryList; never fails.
+class EntryListIterator final : public InternalIterator {
+ public:
+  explicit EntryListIterator(const EntryList& list) : iterator_(list) {}
+
+  bool Valid() const override { return iterator_.Valid(); }
+  void SeekToFirst() override { iterator_.SeekToFirst(); }
+  void SeekToLast() override { iterator_.SeekToLast(); }
+  void Seek(std::string_view target) override {
+    KILN_DASSERT(target.size() >= kInternalKeyTrailerBytes);
+    EncodeSeekEntry(seek_entry_, target);
+    iterator_.Seek(seek_entry_.data());
+  }
+  void SeekForPrev(std::string_view target) override {
+    KILN_DASSERT(target.size() >= kInternalKeyTrailerBytes);
+    EncodeSeekEntry(seek_entry_, target);
+    iterator_.SeekForPrev(seek_entry_.data());
+  }
+  void Next() override { iterator_.Next(); }
+  void Prev() override { iterator_.Prev(); }
+  std::string_view key() const override { return EntryInternalKey(iterator_.key()); }
+  std::string_view value() const override { return EntryValue(iterator_.key()); }
+  absl::Status status() const override { return absl::OkStatus(); }
+
+ private:
+  EntryList::Iterator iterator_;
+  std::string seek_entry_;  // the encoded seek target, reused across seeks
+};
+
 }  // namespace
 
 namespace memtable_internal {
@@ -64,20 +95,8 @@ int EntryCompare::operator()(const char* a, const char* b) const {
 
 }  // namespace memtable_internal
 
-std::string_view MemTableIterator::key() const { return EntryInternalKey(iterator_.key()); }
-
-std::string_view MemTableIterator::value() const { return EntryValue(iterator_.key()); }
-
-void MemTableIterator::Seek(std::string_view internal_key) {
-  KILN_DASSERT(internal_key.size() >= kInternalKeyTrailerBytes);
-  EncodeSeekEntry(seek_entry_, internal_key);
-  iterator_.Seek(seek_entry_.data());
-}
-
-void MemTableIterator::SeekForPrev(std::string_view internal_key) {
-  KILN_DASSERT(internal_key.size() >= kInternalKeyTrailerBytes);
-  EncodeSeekEntry(seek_entry_, internal_key);
-  iterator_.SeekForPrev(seek_entry_.data());
+std::unique_ptr<InternalIterator> MemTable::NewIterator() const {
+  return std::make_unique<EntryListIterator>(points_);
 }
 
 MemTable::MemTable(Random random)

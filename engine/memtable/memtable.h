@@ -20,11 +20,13 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "db/dbformat.h"
+#include "db/internal_iterator.h"
 #include "db/range_tombstones.h"
 #include "kiln/random.h"
 #include "memtable/arena.h"
@@ -53,36 +55,6 @@ struct EntryCompare {
 using EntryList = SkipList<EntryCompare>;
 
 }  // namespace memtable_internal
-
-// Walks a memtable's point entries in internal-key order (user key ascending,
-// then newest first). Valid as long as its MemTable; sees entries added after
-// it was made only if it reaches them (skiplist.h, Invariant 6).
-// Thread-safety: one iterator is for one thread at a time.
-class MemTableIterator {
- public:
-  bool Valid() const { return iterator_.Valid(); }
-  // The internal key. REQUIRES: Valid(). Points into the memtable.
-  std::string_view key() const;
-  // REQUIRES: Valid(). Points into the memtable.
-  std::string_view value() const;
-  // REQUIRES: Valid().
-  void Next() { iterator_.Next(); }
-  // REQUIRES: Valid(). O(log n).
-  void Prev() { iterator_.Prev(); }
-  // The first entry >= internal_key. REQUIRES: internal_key is well formed.
-  void Seek(std::string_view internal_key);
-  // The last entry <= internal_key. REQUIRES: internal_key is well formed.
-  void SeekForPrev(std::string_view internal_key);
-  void SeekToFirst() { iterator_.SeekToFirst(); }
-  void SeekToLast() { iterator_.SeekToLast(); }
-
- private:
-  friend class MemTable;
-  explicit MemTableIterator(const memtable_internal::EntryList& list) : iterator_(list) {}
-
-  memtable_internal::EntryList::Iterator iterator_;
-  std::string seek_entry_;  // the encoded seek target, reused across seeks
-};
 
 class MemTable {
  public:
@@ -125,8 +97,11 @@ class MemTable {
   // before user_key).
   GetResult Get(std::string_view user_key, SequenceNumber snapshot) const;
 
-  // Over the point entries only.
-  MemTableIterator NewIterator() const { return MemTableIterator(points_); }
+  // The point entries (not the range tombstones) as (internal key, value) in
+  // internal-key order. The iterator must not outlive the memtable; it sees
+  // entries added after it was made only if it reaches them (skiplist.h,
+  // Invariant 6). Its status() is always OK.
+  std::unique_ptr<InternalIterator> NewIterator() const;
 
   // Every range tombstone, sorted by (begin ascending, sequence descending);
   // fragment them (range_tombstones.h) to query them.

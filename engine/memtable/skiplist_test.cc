@@ -96,7 +96,9 @@ void RunAgainstSet(uint64_t seed) {
       auto upper = model.upper_bound(target_value);
       it.SeekForPrev(target);
       ASSERT_EQ(it.Valid(), upper != model.begin()) << "SeekForPrev " << target_value;
-      if (it.Valid()) ASSERT_EQ(DecodeTestKey(it.key()), *std::prev(upper));
+      if (it.Valid()) {
+        ASSERT_EQ(DecodeTestKey(it.key()), *std::prev(upper));
+      }
     }
   }
 }

@@ -32,6 +32,14 @@ absl::StatusOr<size_t> ReadFully(File& file, uint64_t offset, std::span<char> ou
 
 }  // namespace
 
+absl::StatusOr<std::string> ReadFileBytes(File& file, uint64_t offset, size_t size) {
+  std::string bytes(size, '\0');
+  KILN_ASSIGN_OR_RETURN(const size_t read_bytes,
+                        ReadFully(file, offset, std::span<char>(bytes.data(), bytes.size())));
+  bytes.resize(read_bytes);
+  return bytes;
+}
+
 std::string SealBlock(std::string_view raw, CompressionType desired) {
   CompressedBlock block = CompressBlock(raw, desired);
   std::string sealed = std::move(block.stored);

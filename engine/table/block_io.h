@@ -29,6 +29,10 @@ struct ReadBlockOptions {
   bool verify_checksum = true;
 };
 
+// Reads up to size bytes at offset, fewer only if the file ends first.
+// Retries short reads (which the fault model allows). May yield.
+[[nodiscard]] absl::StatusOr<std::string> ReadFileBytes(File& file, uint64_t offset, size_t size);
+
 // Reads the block at handle, verifies its checksum, and returns its decoded
 // contents. Corruption "<path>: block at offset N: ..." if the handle is out
 // of range, the file is short, the checksum or compression type is wrong, or

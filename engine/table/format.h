@@ -26,8 +26,8 @@
 namespace kiln {
 
 inline constexpr uint32_t kTableFormatVersion = 1;
-// "kilntbl1" read as little-endian bytes "1lbtnlik"; never changes.
-inline constexpr uint64_t kTableMagic = 0x6b696c6e74626c31;
+// On disk (little-endian) the bytes spell "kiln-sst"; never changes.
+inline constexpr uint64_t kTableMagic = 0x7473732d6e6c696b;
 
 // Bounds on everything a table holds. Writers assert them; readers reject
 // bytes beyond them as Corruption, so no allocation exceeds kMaxBlockBytes.
@@ -35,6 +35,7 @@ inline constexpr size_t kMaxBlockBytes = size_t{64} << 20;  // decoded or stored
 inline constexpr size_t kMaxTableUserKeyBytes = size_t{1} << 20;
 inline constexpr size_t kMaxTableValueBytes = size_t{32} << 20;
 inline constexpr int kMaxBlockRestartInterval = 1024;
+inline constexpr uint64_t kMaxRangeTombstonesPerTable = uint64_t{1} << 24;
 static_assert(kMaxTableUserKeyBytes + 8 + kMaxTableValueBytes + 3 * kMaxVarint32Bytes + 8 <
                   kMaxBlockBytes,
               "one largest entry plus a restart array must fit in a block");

@@ -8,6 +8,7 @@
 #include "kiln/status.h"
 #include "table/block_builder.h"
 #include "util/coding.h"
+#include "util/status_macros.h"
 
 namespace kiln {
 namespace {
@@ -67,60 +68,68 @@ std::string EncodeTableProperties(const TableProperties& properties) {
   return std::string(builder.Finish());
 }
 
+namespace {
+
+// Sets the property `name` from its encoded value and returns its index in
+// the required set; kUnknownProperty for names this version does not know
+// (written by a newer version: skipped). Corruption if the value is malformed.
+constexpr int kUnknownProperty = -1;
+
+absl::StatusOr<int> ApplyProperty(std::string_view name, std::string_view value,
+                                  TableProperties& properties, std::string_view origin) {
+  const auto error = [&](std::string_view what) {
+    return Corruption(std::string(origin) + ": properties: " + std::string(name) + ": " +
+                      std::string(what));
+  };
+  int index = 0;
+  for (const NumberField& field : kNumberFields) {
+    if (field.name == name) {
+      uint64_t number = 0;
+      if (!GetVarint64(value, number) || !value.empty()) return error("malformed number");
+      properties.*field.member = number;
+      return index;
+    }
+    ++index;
+  }
+  for (const BytesField& field : kBytesFields) {
+    if (field.name == name) {
+      properties.*field.member = std::string(value);
+      return index;
+    }
+    ++index;
+  }
+  if (name == kCompressionName) {
+    if (value.size() != 1 || static_cast<uint8_t>(value[0]) > kMaxCompressionType) {
+      return error("unknown compression type");
+    }
+    properties.compression = static_cast<CompressionType>(value[0]);
+    return index;
+  }
+  return kUnknownProperty;
+}
+
+}  // namespace
+
 absl::StatusOr<TableProperties> DecodeTableProperties(std::shared_ptr<const Block> block) {
   const std::string origin = block->origin();
-  const auto error = [&](std::string_view name, std::string_view what) {
-    return Corruption(origin + ": properties: " + std::string(name) + ": " + std::string(what));
+  const auto error = [&](std::string_view what) {
+    return Corruption(origin + ": properties: " + std::string(what));
   };
   TableProperties properties;
   uint64_t seen = 0;
   BlockIterator it(std::move(block), BlockKeyOrder::kBytewise);
   // Bounded by the block's entries.
   for (it.SeekToFirst(); it.Valid(); it.Next()) {
-    const std::string_view name = it.key();
-    std::string_view value = it.value();
-    size_t field_index = 0;
-    bool known = false;
-    for (const NumberField& field : kNumberFields) {
-      if (field.name == name) {
-        uint64_t number = 0;
-        if (!GetVarint64(value, number) || !value.empty()) return error(name, "malformed number");
-        properties.*field.member = number;
-        known = true;
-        break;
-      }
-      ++field_index;
-    }
-    for (const BytesField& field : kBytesFields) {
-      if (known) break;
-      if (field.name == name) {
-        properties.*field.member = std::string(value);
-        known = true;
-        break;
-      }
-      ++field_index;
-    }
-    if (!known && name == kCompressionName) {
-      if (value.size() != 1 || static_cast<uint8_t>(value[0]) > kMaxCompressionType) {
-        return error(name, "unknown compression type");
-      }
-      properties.compression = static_cast<CompressionType>(value[0]);
-      known = true;
-    }
-    // Names this version does not know were written by a newer one: skip.
-    if (known) seen |= uint64_t{1} << field_index;
+    KILN_ASSIGN_OR_RETURN(const int index, ApplyProperty(it.key(), it.value(), properties, origin));
+    if (index != kUnknownProperty) seen |= uint64_t{1} << index;
   }
-  if (!it.status().ok()) return it.status();
-  if (seen != (uint64_t{1} << kNumRequiredFields) - 1) return error("*", "missing a property");
-  if (!IsEmptyOrInternalKey(properties.smallest_key)) {
-    return error("kiln.smallest_key", "not an internal key");
-  }
-  if (!IsEmptyOrInternalKey(properties.largest_key)) {
-    return error("kiln.largest_key", "not an internal key");
-  }
+  KILN_RETURN_IF_ERROR(it.status());
+  if (seen != (uint64_t{1} << kNumRequiredFields) - 1) return error("a property is missing");
+  if (!IsEmptyOrInternalKey(properties.smallest_key)) return error("bad smallest key");
+  if (!IsEmptyOrInternalKey(properties.largest_key)) return error("bad largest key");
   if (properties.smallest_sequence > properties.largest_sequence ||
       properties.largest_sequence > kMaxSequenceNumber) {
-    return error("kiln.largest_sequence", "bad sequence range");
+    return error("bad sequence range");
   }
   return properties;
 }

@@ -24,7 +24,6 @@ namespace kiln {
 
 inline constexpr size_t kMinTableBlockSizeBytes = 64;
 inline constexpr size_t kMaxTableBlockSizeBytes = size_t{4} << 20;
-inline constexpr uint64_t kMaxRangeTombstonesPerTable = uint64_t{1} << 24;
 
 struct TableBuilderOptions {
   // A data block is cut once its decoded size reaches this (one entry may

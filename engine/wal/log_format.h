@@ -8,9 +8,8 @@
 //
 // Invariants of a log written by LogWriter:
 //   1. Every record header names the file's log number and its own offset.
-//   2. durable_offset never decreases from one record to the next and never
-//      exceeds the record's own offset: it is how far the file had been
-//      synced when the record was appended.
+//   2. durable_offset never exceeds the record's own offset: it is how far
+//      the writer that appended the record had synced the file by then.
 //   3. A record is one Append: its bytes are contiguous, never interleaved.
 #ifndef KILN_WAL_LOG_FORMAT_H_
 #define KILN_WAL_LOG_FORMAT_H_
@@ -44,11 +43,9 @@ inline constexpr size_t kWalFileHeaderChecksumOffset = 24;
 // (8), log number (8), record offset (8), durable offset (8).
 inline constexpr size_t kWalRecordHeaderBytes = 40;
 inline constexpr size_t kWalRecordLogNumberOffset = 16;
-static_assert(kWalRecordHeaderBytes == 4 + 4 + 8 + 8 + 8 + 8, "the header size is part of the format");
+static_assert(kWalRecordHeaderBytes == 4 + 4 + 8 + 8 + 8 + 8,
+              "the header size is part of the format");
 static_assert(kWalFileHeaderBytes == 8 + 4 + 4 + 8 + 8, "the header size is part of the format");
-static_assert(uint64_t{kMaxWalRecordBytes} + kWalRecordHeaderBytes + kWalFileHeaderBytes <
-                  (uint64_t{1} << 32),
-              "a whole record with the file header fits one 32-bit Append length");
 
 struct WalRecordHeader {
   uint32_t payload_length = 0;

@@ -30,13 +30,12 @@ absl::Status LogWriter::AddRecord(std::string_view payload) {
 
   buffer_.resize(file_header_bytes + kWalRecordHeaderBytes);
   if (file_header_bytes != 0) EncodeWalFileHeader(log_number_, buffer_.data());
-  EncodeWalRecordHeader(
-      WalRecordHeader{.payload_length = static_cast<uint32_t>(payload.size()),
-                      .payload_checksum = Checksum64(payload),
-                      .log_number = log_number_,
-                      .record_offset = record_offset,
-                      .durable_offset = durable_offset_},
-      buffer_.data() + file_header_bytes);
+  EncodeWalRecordHeader(WalRecordHeader{.payload_length = static_cast<uint32_t>(payload.size()),
+                                        .payload_checksum = Checksum64(payload),
+                                        .log_number = log_number_,
+                                        .record_offset = record_offset,
+                                        .durable_offset = durable_offset_},
+                        buffer_.data() + file_header_bytes);
   buffer_.append(payload);
   KILN_DASSERT(buffer_.size() == append_bytes);
 

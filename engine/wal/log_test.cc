@@ -1,0 +1,700 @@
+// The WAL's contract: records round-trip; a crash's damage (torn, zeroed or
+// garbage tails, holes before unsynced records) reads as a torn tail and
+// never hides a synced record; anything else is Corruption naming the file
+// and offset. Runs under the real Env and the simulator (testing/test_env.h).
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "faultfs/crash_policy.h"
+#include "gtest/gtest.h"
+#include "kiln/env.h"
+#include "kiln/random.h"
+#include "kiln/status.h"
+#include "sim/simulator.h"
+#include "testing/test_env.h"
+#include "util/checksum.h"
+#include "util/coding.h"
+#include "util/status_macros.h"
+#include "wal/log_format.h"
+#include "wal/log_reader.h"
+#include "wal/log_writer.h"
+
+namespace kiln {
+namespace {
+
+constexpr uint64_t kLogNumber = 42;
+
+struct WriteOptions {
+  uint64_t log_number = kLogNumber;
+  bool sync_each_record = false;
+};
+
+// Where each record of a written log starts, and where the log ends.
+struct WrittenLog {
+  std::vector<uint64_t> record_offsets;
+  uint64_t end_offset = 0;
+};
+
+struct ReadResult {
+  absl::Status status;
+  std::vector<std::string> records;
+  bool saw_torn_tail = false;
+  uint64_t valid_end_offset = 0;
+  uint64_t dropped_bytes = 0;
+};
+
+bool MessageHas(const absl::Status& status, const std::string& text) {
+  return std::string(status.message()).find(text) != std::string::npos;
+}
+
+std::string RandomBytes(Random& random, size_t size_bytes) {
+  std::string bytes(size_bytes, '\0');
+  for (char& c : bytes) c = static_cast<char>(random.Next());
+  return bytes;
+}
+
+// Mostly small records, some up to 1 MiB, and an empty one.
+std::vector<std::string> RandomPayloads(Random& random, size_t count) {
+  std::vector<std::string> payloads;
+  for (size_t i = 0; i < count; ++i) {
+    const size_t size = i == 0            ? 0
+                        : random.OneIn(8) ? random.Range(0, size_t{1} << 20)
+                                          : random.Range(0, 1000);
+    payloads.push_back(RandomBytes(random, size));
+  }
+  return payloads;
+}
+
+class LogTest : public testing::EnvTest {
+ protected:
+  FileSystem& fs() { return *env().file_system; }
+
+  // Appends payloads as records of a log written by a fresh writer at the
+  // file's current end (a new file if it does not exist).
+  absl::StatusOr<WrittenLog> WriteLog(const std::string& path,
+                                      const std::vector<std::string>& payloads,
+                                      WriteOptions options = {}) {
+    KILN_ASSIGN_OR_RETURN(std::unique_ptr<File> file, fs().OpenFile(path, OpenMode::kCreate));
+    KILN_ASSIGN_OR_RETURN(const uint64_t size, file->Size());
+    LogWriter writer(std::move(file), options.log_number, size);
+    WrittenLog log;
+    for (const std::string& payload : payloads) {
+      log.record_offsets.push_back(writer.size_bytes() == 0 ? kWalFileHeaderBytes
+                                                            : writer.size_bytes());
+      KILN_RETURN_IF_ERROR(writer.AddRecord(payload));
+      if (options.sync_each_record) KILN_RETURN_IF_ERROR(writer.Sync(WalSyncMode::kSyncData));
+    }
+    KILN_RETURN_IF_ERROR(writer.Sync(WalSyncMode::kSyncAll));
+    log.end_offset = writer.size_bytes();
+    KILN_RETURN_IF_ERROR(writer.Close());
+    return log;
+  }
+
+  ReadResult ReadLog(const std::string& path, LogReaderOptions options,
+                     uint64_t log_number = kLogNumber) {
+    ReadResult result;
+    absl::StatusOr<std::unique_ptr<File>> file = fs().OpenFile(path, OpenMode::kRead);
+    if (!file.ok()) {
+      result.status = file.status();
+      return result;
+    }
+    LogReader reader(**file, path, log_number, options);
+    // Bounded by the file: every record is at least a header long.
+    for (;;) {
+      absl::StatusOr<std::optional<std::string>> record = reader.ReadRecord();
+      if (!record.ok()) {
+        result.status = record.status();
+        EXPECT_EQ(reader.ReadRecord().status(), record.status()) << "errors are sticky";
+        break;
+      }
+      if (!record->has_value()) {
+        EXPECT_FALSE(reader.ReadRecord().value().has_value()) << "the end is sticky";
+        break;
+      }
+      result.records.push_back(std::move(**record));
+    }
+    EXPECT_EQ(reader.records_read(), result.records.size());
+    result.saw_torn_tail = reader.saw_torn_tail();
+    result.valid_end_offset = reader.valid_end_offset();
+    result.dropped_bytes = reader.dropped_bytes();
+    return result;
+  }
+
+  std::string ReadBytes(const std::string& path) {
+    absl::StatusOr<std::unique_ptr<File>> file = fs().OpenFile(path, OpenMode::kRead);
+    EXPECT_TRUE(file.ok()) << file.status();
+    if (!file.ok()) return "";
+    std::string bytes(*(*file)->Size(), '\0');
+    EXPECT_EQ(*(*file)->Read(0, std::span<char>(bytes.data(), bytes.size())), bytes.size());
+    return bytes;
+  }
+
+  void WriteBytes(const std::string& path, uint64_t offset, std::string_view bytes) {
+    absl::StatusOr<std::unique_ptr<File>> file = fs().OpenFile(path, OpenMode::kReadWrite);
+    ASSERT_TRUE(file.ok()) << file.status();
+    ASSERT_TRUE((*file)->Write(offset, bytes).ok());
+  }
+
+  void ReplaceFile(const std::string& path, std::string_view bytes) {
+    absl::StatusOr<std::unique_ptr<File>> file = fs().OpenFile(path, OpenMode::kTruncate);
+    ASSERT_TRUE(file.ok()) << file.status();
+    ASSERT_TRUE((*file)->Append(bytes).ok());
+  }
+
+  void FlipBit(const std::string& path, uint64_t offset, int bit) {
+    std::string bytes = ReadBytes(path);
+    ASSERT_LT(offset, bytes.size());
+    WriteBytes(path, offset, std::string(1, static_cast<char>(bytes[offset] ^ (1 << bit))));
+  }
+
+  void Truncate(const std::string& path, uint64_t size_bytes) {
+    absl::StatusOr<std::unique_ptr<File>> file = fs().OpenFile(path, OpenMode::kReadWrite);
+    ASSERT_TRUE(file.ok()) << file.status();
+    ASSERT_TRUE((*file)->Truncate(size_bytes).ok());
+  }
+};
+
+TEST_P(LogTest, RecordsOfRandomSizesRoundTrip) {
+  RunInEnv([&] {
+    Random random = env().NewRandom("wal round trip");
+    const std::vector<std::string> payloads = RandomPayloads(random, 60);
+    absl::StatusOr<WrittenLog> log = WriteLog(Path("000001.log"), payloads);
+    ASSERT_TRUE(log.ok()) << log.status();
+    const ReadResult read = ReadLog(Path("000001.log"), {.tail_is_tolerated = false});
+    ASSERT_TRUE(read.status.ok()) << read.status;
+    ASSERT_EQ(read.records.size(), payloads.size());
+    for (size_t i = 0; i < payloads.size(); ++i) EXPECT_EQ(read.records[i], payloads[i]) << i;
+    EXPECT_FALSE(read.saw_torn_tail);
+    EXPECT_EQ(read.valid_end_offset, log->end_offset);
+    EXPECT_EQ(read.dropped_bytes, 0u);
+    EXPECT_EQ(*fs().FileSize(Path("000001.log")), log->end_offset);
+  });
+}
+
+TEST_P(LogTest, AnEmptyFileHoldsNoRecords) {
+  RunInEnv([&] {
+    absl::StatusOr<WrittenLog> log = WriteLog(Path("000001.log"), {});
+    ASSERT_TRUE(log.ok()) << log.status();
+    EXPECT_EQ(log->end_offset, 0u) << "the file header comes with the first record";
+    for (bool tolerated : {false, true}) {
+      const ReadResult read = ReadLog(Path("000001.log"), {.tail_is_tolerated = tolerated});
+      ASSERT_TRUE(read.status.ok()) << read.status;
+      EXPECT_TRUE(read.records.empty());
+      EXPECT_FALSE(read.saw_torn_tail);
+      EXPECT_EQ(read.valid_end_offset, 0u);
+    }
+  });
+}
+
+TEST_P(LogTest, AppendingContinuesALogAfterReopening) {
+  RunInEnv([&] {
+    const std::string path = Path("000001.log");
+    Random random = env().NewRandom("wal reopen");
+    std::vector<std::string> payloads = RandomPayloads(random, 10);
+    const std::vector<std::string> first(payloads.begin(), payloads.begin() + 5);
+    const std::vector<std::string> second(payloads.begin() + 5, payloads.end());
+    ASSERT_TRUE(WriteLog(path, first).ok());
+    ASSERT_TRUE(WriteLog(path, second).ok());
+    const ReadResult read = ReadLog(path, {.tail_is_tolerated = false});
+    ASSERT_TRUE(read.status.ok()) << read.status;
+    EXPECT_EQ(read.records, payloads);
+  });
+}
+
+// The recovery flow: read the newest log, truncate its torn tail, continue it.
+TEST_P(LogTest, AppendingContinuesAfterTruncatingATornTail) {
+  RunInEnv([&] {
+    const std::string path = Path("000001.log");
+    ASSERT_TRUE(WriteLog(path, {"a", "bb", "ccc"}).ok());
+    const uint64_t end = *fs().FileSize(path);
+    Random random = env().NewRandom("wal garbage");
+    WriteBytes(path, end, RandomBytes(random, 777));
+    const ReadResult torn = ReadLog(path, {.tail_is_tolerated = true});
+    ASSERT_TRUE(torn.status.ok()) << torn.status;
+    ASSERT_TRUE(torn.saw_torn_tail);
+    ASSERT_EQ(torn.valid_end_offset, end);
+    EXPECT_EQ(torn.dropped_bytes, 777u);
+    Truncate(path, torn.valid_end_offset);
+    ASSERT_TRUE(WriteLog(path, {"dddd", ""}).ok());
+    const ReadResult read = ReadLog(path, {.tail_is_tolerated = false});
+    ASSERT_TRUE(read.status.ok()) << read.status;
+    EXPECT_EQ(read.records, (std::vector<std::string>{"a", "bb", "ccc", "dddd", ""}));
+  });
+}
+
+TEST_P(LogTest, ATornTailAtEveryOffsetOfTheLastRecordKeepsTheEarlierOnes) {
+  RunInEnv([&] {
+    const std::string path = Path("000001.log");
+    const std::vector<std::string> payloads = {"first", "", std::string(300, 'z')};
+    absl::StatusOr<WrittenLog> log = WriteLog(path, payloads);
+    ASSERT_TRUE(log.ok()) << log.status();
+    const uint64_t last_start = log->record_offsets.back();
+    // Truncation only shrinks, so walk the cut down from the end.
+    for (uint64_t cut = log->end_offset - 1; cut > last_start; --cut) {
+      Truncate(path, cut);
+      const ReadResult read = ReadLog(path, {.tail_is_tolerated = true});
+      ASSERT_TRUE(read.status.ok()) << "cut at " << cut << ": " << read.status;
+      ASSERT_EQ(read.records, std::vector<std::string>(payloads.begin(), payloads.end() - 1))
+          << "cut at " << cut;
+      EXPECT_TRUE(read.saw_torn_tail);
+      EXPECT_EQ(read.valid_end_offset, last_start);
+      EXPECT_EQ(read.dropped_bytes, cut - last_start);
+      const ReadResult strict = ReadLog(path, {.tail_is_tolerated = false});
+      EXPECT_TRUE(IsCorruption(strict.status)) << strict.status;
+      EXPECT_TRUE(MessageHas(strict.status,
+                             path + ": WAL record at offset " + std::to_string(last_start) + ":"))
+          << strict.status;
+    }
+    Truncate(path, last_start);
+    const ReadResult clean = ReadLog(path, {.tail_is_tolerated = false});
+    ASSERT_TRUE(clean.status.ok()) << clean.status;
+    EXPECT_EQ(clean.records.size(), payloads.size() - 1);
+    EXPECT_FALSE(clean.saw_torn_tail);
+  });
+}
+
+// The first record carries the file header: a cut inside the header leaves an
+// empty log; a cut after it leaves a log of no records.
+TEST_P(LogTest, ATornTailAtEveryOffsetOfTheFirstRecordLeavesNoRecords) {
+  RunInEnv([&] {
+    const std::string path = Path("000001.log");
+    absl::StatusOr<WrittenLog> log = WriteLog(path, {"only record"});
+    ASSERT_TRUE(log.ok()) << log.status();
+    for (uint64_t cut = log->end_offset - 1; cut > 0; --cut) {
+      Truncate(path, cut);
+      const ReadResult read = ReadLog(path, {.tail_is_tolerated = true});
+      ASSERT_TRUE(read.status.ok()) << "cut at " << cut << ": " << read.status;
+      EXPECT_TRUE(read.records.empty());
+      const uint64_t valid_end = cut >= kWalFileHeaderBytes ? kWalFileHeaderBytes : 0;
+      EXPECT_EQ(read.saw_torn_tail, cut != kWalFileHeaderBytes) << "cut at " << cut;
+      EXPECT_EQ(read.valid_end_offset, valid_end) << "cut at " << cut;
+      EXPECT_EQ(read.dropped_bytes, cut - valid_end) << "cut at " << cut;
+    }
+  });
+}
+
+TEST_P(LogTest, ZeroAndGarbageTailsAreTornTails) {
+  RunInEnv([&] {
+    Random random = env().NewRandom("wal tails");
+    const std::vector<std::string> payloads = RandomPayloads(random, 6);
+    struct Tail {
+      std::string name;
+      std::string bytes;
+    };
+    const std::vector<Tail> tails = {
+        {"one zero byte", std::string(1, '\0')},
+        {"less than a header of zeros", std::string(kWalRecordHeaderBytes - 1, '\0')},
+        {"a preallocated 8 KiB of zeros", std::string(8192, '\0')},
+        {"a garbage sector", RandomBytes(random, 512)},
+        {"a zero sector then garbage", std::string(512, '\0') + RandomBytes(random, 100)},
+    };
+    for (size_t i = 0; i < tails.size(); ++i) {
+      const std::string path = Path("tail" + std::to_string(i) + ".log");
+      absl::StatusOr<WrittenLog> log = WriteLog(path, payloads);
+      ASSERT_TRUE(log.ok()) << log.status();
+      WriteBytes(path, log->end_offset, tails[i].bytes);
+      const ReadResult read = ReadLog(path, {.tail_is_tolerated = true});
+      ASSERT_TRUE(read.status.ok()) << tails[i].name << ": " << read.status;
+      EXPECT_EQ(read.records, payloads) << tails[i].name;
+      EXPECT_TRUE(read.saw_torn_tail) << tails[i].name;
+      EXPECT_EQ(read.valid_end_offset, log->end_offset) << tails[i].name;
+      EXPECT_EQ(read.dropped_bytes, tails[i].bytes.size()) << tails[i].name;
+      EXPECT_TRUE(IsCorruption(ReadLog(path, {.tail_is_tolerated = false}).status))
+          << tails[i].name;
+    }
+  });
+}
+
+// Every byte of an early record, header and payload, with valid records after.
+TEST_P(LogTest, AFlippedBitInAnEarlyRecordIsCorruptionAtItsOffset) {
+  RunInEnv([&] {
+    const std::string path = Path("000001.log");
+    const std::vector<std::string> payloads = {"zero", "one", "two: the damaged record", "three",
+                                               "four"};
+    absl::StatusOr<WrittenLog> log = WriteLog(path, payloads);
+    ASSERT_TRUE(log.ok()) << log.status();
+    const uint64_t start = log->record_offsets[2];
+    const uint64_t end = log->record_offsets[3];
+    const std::string expected = path + ": WAL record at offset " + std::to_string(start) + ":";
+    for (uint64_t offset = start; offset < end; ++offset) {
+      const int bit = static_cast<int>(offset % 8);
+      FlipBit(path, offset, bit);
+      for (bool tolerated : {true, false}) {
+        const ReadResult read = ReadLog(path, {.tail_is_tolerated = tolerated});
+        EXPECT_TRUE(IsCorruption(read.status)) << "byte " << offset << ": " << read.status;
+        EXPECT_TRUE(MessageHas(read.status, expected)) << read.status;
+        EXPECT_EQ(read.records, std::vector<std::string>(payloads.begin(), payloads.begin() + 2));
+        EXPECT_FALSE(read.saw_torn_tail);
+      }
+      FlipBit(path, offset, bit);
+    }
+    // And in the file header, before any record.
+    FlipBit(path, 9, 0);
+    const ReadResult read = ReadLog(path, {.tail_is_tolerated = true});
+    EXPECT_TRUE(IsCorruption(read.status)) << read.status;
+    EXPECT_TRUE(MessageHas(read.status, path + ": WAL file header at offset 0")) << read.status;
+  });
+}
+
+TEST_P(LogTest, AFlippedBitInTheLastRecordIsATornTailOnlyWhenTolerated) {
+  RunInEnv([&] {
+    const std::string path = Path("000001.log");
+    const std::vector<std::string> payloads = {"zero", "one", "two: the last record"};
+    absl::StatusOr<WrittenLog> log = WriteLog(path, payloads, {.sync_each_record = true});
+    ASSERT_TRUE(log.ok()) << log.status();
+    const uint64_t start = log->record_offsets.back();
+    for (uint64_t offset = start; offset < log->end_offset; ++offset) {
+      const int bit = static_cast<int>((offset * 3) % 8);
+      FlipBit(path, offset, bit);
+      const ReadResult read = ReadLog(path, {.tail_is_tolerated = true});
+      ASSERT_TRUE(read.status.ok()) << "byte " << offset << ": " << read.status;
+      EXPECT_EQ(read.records, std::vector<std::string>(payloads.begin(), payloads.end() - 1));
+      EXPECT_TRUE(read.saw_torn_tail);
+      EXPECT_EQ(read.valid_end_offset, start);
+      const ReadResult strict = ReadLog(path, {.tail_is_tolerated = false});
+      EXPECT_TRUE(IsCorruption(strict.status)) << strict.status;
+      EXPECT_TRUE(MessageHas(strict.status, "offset " + std::to_string(start))) << strict.status;
+      FlipBit(path, offset, bit);
+    }
+  });
+}
+
+// A crash that keeps later unsynced appends but not an earlier one leaves a
+// hole of zeros: that is a torn tail, and the records after it are dropped.
+TEST_P(LogTest, AZeroHoleBeforeUnsyncedRecordsIsATornTail) {
+  RunInEnv([&] {
+    const std::string path = Path("000001.log");
+    const std::vector<std::string> payloads = {"a", "b", "c", "the hole", "e", "f"};
+    absl::StatusOr<WrittenLog> log = WriteLog(path, payloads);
+    ASSERT_TRUE(log.ok()) << log.status();
+    const uint64_t hole = log->record_offsets[3];
+    WriteBytes(path, hole, std::string(log->record_offsets[4] - hole, '\0'));
+    const ReadResult read = ReadLog(path, {.tail_is_tolerated = true});
+    ASSERT_TRUE(read.status.ok()) << read.status;
+    EXPECT_EQ(read.records, (std::vector<std::string>{"a", "b", "c"}));
+    EXPECT_TRUE(read.saw_torn_tail);
+    EXPECT_EQ(read.valid_end_offset, hole);
+    EXPECT_EQ(read.dropped_bytes, log->end_offset - hole);
+    EXPECT_TRUE(IsCorruption(ReadLog(path, {.tail_is_tolerated = false}).status));
+  });
+}
+
+// A later record names how far the log had been synced: zeros inside that
+// prefix were durable data, lost.
+TEST_P(LogTest, AZeroHoleInsideTheSyncedPrefixIsCorruption) {
+  RunInEnv([&] {
+    const std::string path = Path("000001.log");
+    absl::StatusOr<WrittenLog> synced =
+        WriteLog(path, {"a", "b", "c", "d", "e"}, {.sync_each_record = true});
+    ASSERT_TRUE(synced.ok()) << synced.status();
+    const uint64_t hole = synced->record_offsets[2];
+    WriteBytes(path, hole, std::string(synced->record_offsets[3] - hole, '\0'));
+    const ReadResult read = ReadLog(path, {.tail_is_tolerated = true});
+    EXPECT_TRUE(IsCorruption(read.status)) << read.status;
+    EXPECT_TRUE(MessageHas(read.status, "offset " + std::to_string(hole))) << read.status;
+    EXPECT_TRUE(MessageHas(read.status, "synced")) << read.status;
+  });
+}
+
+// The synced prefix ends exactly where unsynced records begin.
+TEST_P(LogTest, TheSyncedPrefixEndsAtTheLastSync) {
+  RunInEnv([&] {
+    const std::string path = Path("000001.log");
+    ASSERT_TRUE(WriteLog(path, {"a", "b"}, {.sync_each_record = true}).ok());
+    absl::StatusOr<WrittenLog> unsynced = WriteLog(path, {"c", "d", "e"});
+    ASSERT_TRUE(unsynced.ok()) << unsynced.status();
+    // "c" was appended right after a sync; "d" and "e" name that sync's end,
+    // which is c's start, so zeroing c is a hole in unsynced data.
+    const uint64_t hole = unsynced->record_offsets[0];
+    WriteBytes(path, hole, std::string(unsynced->record_offsets[1] - hole, '\0'));
+    const ReadResult read = ReadLog(path, {.tail_is_tolerated = true});
+    ASSERT_TRUE(read.status.ok()) << read.status;
+    EXPECT_EQ(read.records, (std::vector<std::string>{"a", "b"}));
+    EXPECT_TRUE(read.saw_torn_tail);
+  });
+}
+
+TEST_P(LogTest, AWrongLogNumberIsCorruption) {
+  RunInEnv([&] {
+    const std::string path = Path("000007.log");
+    ASSERT_TRUE(WriteLog(path, {"a", "b"}, {.log_number = 7}).ok());
+    for (bool tolerated : {true, false}) {
+      const ReadResult read = ReadLog(path, {.tail_is_tolerated = tolerated}, /*log_number=*/8);
+      EXPECT_TRUE(IsCorruption(read.status)) << read.status;
+      EXPECT_TRUE(MessageHas(read.status, "log 7")) << read.status;
+      EXPECT_TRUE(read.records.empty());
+    }
+    // A record of another log, at the right place in this one.
+    absl::StatusOr<WrittenLog> stale = WriteLog(path, {"stale"}, {.log_number = 9});
+    ASSERT_TRUE(stale.ok()) << stale.status();
+    const ReadResult read = ReadLog(path, {.tail_is_tolerated = true}, /*log_number=*/7);
+    EXPECT_TRUE(IsCorruption(read.status)) << read.status;
+    EXPECT_TRUE(MessageHas(
+        read.status, "offset " + std::to_string(stale->record_offsets[0]) + ": belongs to log 9"))
+        << read.status;
+    EXPECT_EQ(read.records, (std::vector<std::string>{"a", "b"}));
+  });
+}
+
+TEST_P(LogTest, ADuplicatedOrMovedRecordIsCorruption) {
+  RunInEnv([&] {
+    const std::string path = Path("000001.log");
+    absl::StatusOr<WrittenLog> log = WriteLog(path, {"a", "b", "c"});
+    ASSERT_TRUE(log.ok()) << log.status();
+    const std::string bytes = ReadBytes(path);
+    const uint64_t second = log->record_offsets[1];
+    const std::string copy = bytes.substr(second, log->record_offsets[2] - second);
+    WriteBytes(path, log->end_offset, copy);
+    const ReadResult read = ReadLog(path, {.tail_is_tolerated = true});
+    EXPECT_TRUE(IsCorruption(read.status)) << read.status;
+    EXPECT_TRUE(MessageHas(read.status, "offset " + std::to_string(log->end_offset) +
+                                            ": was written for offset " + std::to_string(second)))
+        << read.status;
+    EXPECT_EQ(read.records, (std::vector<std::string>{"a", "b", "c"}));
+  });
+}
+
+TEST_P(LogTest, RecordsAboveTheBoundAreInvalidArgument) {
+  RunInEnv([&] {
+    const std::string path = Path("000001.log");
+    absl::StatusOr<std::unique_ptr<File>> file = fs().OpenFile(path, OpenMode::kCreateNew);
+    ASSERT_TRUE(file.ok()) << file.status();
+    LogWriter writer(std::move(*file), kLogNumber, 0);
+    const absl::Status too_big = writer.AddRecord(std::string(kMaxWalRecordBytes + 1, 'x'));
+    EXPECT_TRUE(absl::IsInvalidArgument(too_big)) << too_big;
+    EXPECT_EQ(writer.size_bytes(), 0u) << "nothing was written";
+    ASSERT_TRUE(writer.AddRecord("still works").ok());
+    ASSERT_TRUE(writer.Close().ok());
+    const ReadResult read = ReadLog(path, {.tail_is_tolerated = false});
+    ASSERT_TRUE(read.status.ok()) << read.status;
+    EXPECT_EQ(read.records, std::vector<std::string>{"still works"});
+  });
+}
+
+// A header whose checksum holds but whose length exceeds the bound is
+// rejected before anything is allocated for it.
+TEST_P(LogTest, AHeaderClaimingTooLongAPayloadIsCorruption) {
+  RunInEnv([&] {
+    const std::string path = Path("000001.log");
+    std::string bytes(kWalFileHeaderBytes + kWalRecordHeaderBytes, '\0');
+    EncodeWalFileHeader(kLogNumber, bytes.data());
+    char* header = bytes.data() + kWalFileHeaderBytes;
+    EncodeWalRecordHeader({.log_number = kLogNumber, .record_offset = kWalFileHeaderBytes}, header);
+    EncodeFixed32(header + 4, kMaxWalRecordBytes + 1);
+    EncodeFixed32(header, WalRecordHeaderChecksum(header));
+    ReplaceFile(path, bytes);
+    const ReadResult read = ReadLog(path, {.tail_is_tolerated = true});
+    EXPECT_TRUE(IsCorruption(read.status)) << read.status;
+    EXPECT_TRUE(MessageHas(read.status, "exceeds the limit")) << read.status;
+  });
+}
+
+TEST_P(LogTest, AnUnknownVersionOrForeignFileIsCorruption) {
+  RunInEnv([&] {
+    const std::string path = Path("000001.log");
+    std::string header(kWalFileHeaderBytes, '\0');
+    const auto reseal = [&] {
+      EncodeFixed64(header.data() + kWalFileHeaderChecksumOffset,
+                    Checksum64(std::string_view(header.data(), kWalFileHeaderChecksumOffset)));
+    };
+    EncodeWalFileHeader(kLogNumber, header.data());
+    EncodeFixed32(header.data() + 8, kWalFormatVersion + 1);
+    reseal();
+    ReplaceFile(path, header);
+    ReadResult read = ReadLog(path, {.tail_is_tolerated = true});
+    EXPECT_TRUE(IsCorruption(read.status)) << read.status;
+    EXPECT_TRUE(MessageHas(read.status, "unsupported WAL format version 2")) << read.status;
+
+    EncodeWalFileHeader(kLogNumber, header.data());
+    header[0] = 'K';
+    reseal();
+    ReplaceFile(path, header);
+    read = ReadLog(path, {.tail_is_tolerated = true});
+    EXPECT_TRUE(IsCorruption(read.status)) << read.status;
+    EXPECT_TRUE(MessageHas(read.status, "not a WAL file")) << read.status;
+  });
+}
+
+// Random damage of every kind: the reader never crashes, and every record it
+// returns is the record written at that position.
+TEST_P(LogTest, RandomDamageNeverYieldsAWrongRecord) {
+  RunInEnv([&] {
+    const std::string path = Path("000001.log");
+    Random random = env().NewRandom("wal damage");
+    std::vector<std::string> payloads;
+    for (int i = 0; i < 20; ++i) payloads.push_back(RandomBytes(random, random.Range(0, 200)));
+    ASSERT_TRUE(WriteLog(path, payloads).ok());
+    const std::string original = ReadBytes(path);
+    constexpr int kRounds = 150;
+    for (int round = 0; round < kRounds; ++round) {
+      std::string bytes = original;
+      const size_t at = random.Uniform(bytes.size());
+      switch (random.Uniform(5)) {
+        case 0:
+          bytes[at] = static_cast<char>(bytes[at] ^ (1 << random.Uniform(8)));
+          break;
+        case 1:
+          bytes.resize(at);
+          break;
+        case 2:
+          bytes.replace(at, random.Range(1, 64), RandomBytes(random, random.Range(1, 64)));
+          break;
+        case 3:
+          bytes.replace(at, random.Range(1, 64), std::string(random.Range(1, 64), '\0'));
+          break;
+        default:
+          bytes.insert(at, original.substr(random.Uniform(original.size()), random.Range(1, 80)));
+          break;
+      }
+      ReplaceFile(path, bytes);
+      for (bool tolerated : {true, false}) {
+        const ReadResult read = ReadLog(path, {.tail_is_tolerated = tolerated});
+        ASSERT_LE(read.records.size(), payloads.size());
+        for (size_t i = 0; i < read.records.size(); ++i) {
+          ASSERT_EQ(read.records[i], payloads[i]) << "round " << round << " record " << i;
+        }
+        if (!read.status.ok()) {
+          EXPECT_TRUE(IsCorruption(read.status)) << read.status;
+        }
+      }
+    }
+  });
+}
+
+// Under the simulator: append, sync some, crash with each preset policy,
+// recover. Every synced record survives intact, then possibly some unsynced
+// ones, then at most a torn tail; never Corruption. The log then continues.
+TEST_P(LogTest, ACrashNeverLosesASyncedRecordNorReadsAsCorruption) {
+  if (!simulated()) GTEST_SKIP() << "crashes need the simulator";
+  constexpr int kRoundsPerPolicy = 8;
+  constexpr int kRecordsPerRound = 30;
+  Random random = env().NewRandom("wal crash");
+  RunInEnv([&] { ASSERT_TRUE(fs().SyncDir("/").ok()); });
+  int torn_tails = 0;
+  for (const faultfs::NamedCrashPolicy& preset : faultfs::CrashPolicyPresets()) {
+    for (int round = 0; round < kRoundsPerPolicy; ++round) {
+      const std::string path =
+          Path(std::string(preset.name) + "_" + std::to_string(round) + ".log");
+      const std::string context = path + " policy " + std::string(preset.name);
+      std::vector<std::string> payloads;
+      size_t synced_records = 0;
+      RunInEnv([&] {
+        absl::StatusOr<std::unique_ptr<File>> file = fs().OpenFile(path, OpenMode::kCreateNew);
+        ASSERT_TRUE(file.ok()) << file.status();
+        ASSERT_TRUE(fs().SyncDir(dir()).ok());
+        LogWriter writer(std::move(*file), kLogNumber, 0);
+        for (int i = 0; i < kRecordsPerRound; ++i) {
+          payloads.push_back(
+              RandomBytes(random, random.OneIn(4) ? random.Range(0, 3000) : random.Range(0, 300)));
+          ASSERT_TRUE(writer.AddRecord(payloads.back()).ok());
+          if (random.OneIn(4)) {
+            const WalSyncMode mode =
+                random.OneIn(2) ? WalSyncMode::kSyncData : WalSyncMode::kSyncAll;
+            ASSERT_TRUE(writer.Sync(mode).ok());
+            synced_records = payloads.size();
+          }
+        }
+      });
+      simulator()->Crash(preset.policy);
+      RunInEnv([&] {
+        const ReadResult read = ReadLog(path, {.tail_is_tolerated = true});
+        ASSERT_TRUE(read.status.ok()) << context << ": " << read.status;
+        ASSERT_GE(read.records.size(), synced_records) << context;
+        ASSERT_LE(read.records.size(), payloads.size()) << context;
+        for (size_t i = 0; i < read.records.size(); ++i) {
+          ASSERT_EQ(read.records[i], payloads[i]) << context << " record " << i;
+        }
+        torn_tails += read.saw_torn_tail ? 1 : 0;
+        if (!read.saw_torn_tail) {
+          EXPECT_EQ(read.valid_end_offset, *fs().FileSize(path)) << context;
+        }
+        // Recovery continues the log from its valid end.
+        Truncate(path, read.valid_end_offset);
+        ASSERT_TRUE(WriteLog(path, {"after the crash"}).ok());
+        const ReadResult after = ReadLog(path, {.tail_is_tolerated = false});
+        ASSERT_TRUE(after.status.ok()) << context << ": " << after.status;
+        ASSERT_EQ(after.records.size(), read.records.size() + 1) << context;
+        EXPECT_EQ(after.records.back(), "after the crash") << context;
+      });
+    }
+  }
+  EXPECT_GT(torn_tails, 0) << "the crashes should have torn some tails";
+}
+
+KILN_INSTANTIATE_ENV_TEST(LogTest);
+
+// A file whose appends fail from the n-th on, to check the writer's sticky error.
+class FailingFile : public File {
+ public:
+  explicit FailingFile(int appends_before_failure) : appends_left_(appends_before_failure) {}
+  absl::StatusOr<size_t> Read(uint64_t, std::span<char>) override { return size_t{0}; }
+  absl::Status Write(uint64_t, std::string_view) override { return absl::OkStatus(); }
+  absl::Status Append(std::string_view data) override {
+    ++appends_;
+    if (appends_left_ == 0) return IOError("injected append failure");
+    --appends_left_;
+    size_bytes_ += data.size();
+    return absl::OkStatus();
+  }
+  absl::Status Truncate(uint64_t) override { return absl::OkStatus(); }
+  absl::Status Sync() override { return absl::OkStatus(); }
+  absl::Status SyncData() override { return absl::OkStatus(); }
+  absl::StatusOr<uint64_t> Size() override { return size_bytes_; }
+  absl::Status Close() override { return absl::OkStatus(); }
+
+  int appends() const { return appends_; }
+
+ private:
+  int appends_left_;
+  int appends_ = 0;
+  uint64_t size_bytes_ = 0;
+};
+
+TEST(LogWriterTest, AFailedAppendBreaksTheWriterForGood) {
+  auto owned = std::make_unique<FailingFile>(1);
+  FailingFile* file = owned.get();
+  LogWriter writer(std::move(owned), kLogNumber, 0);
+  ASSERT_TRUE(writer.AddRecord("ok").ok());
+  const uint64_t size = writer.size_bytes();
+  EXPECT_EQ(size, kWalFileHeaderBytes + kWalRecordHeaderBytes + 2);
+  const absl::Status failed = writer.AddRecord("fails");
+  EXPECT_TRUE(IsIOError(failed)) << failed;
+  EXPECT_EQ(writer.AddRecord("refused").code(), failed.code());
+  EXPECT_EQ(writer.Sync(WalSyncMode::kSyncAll).code(), failed.code());
+  EXPECT_EQ(file->appends(), 2) << "the refused record never reached the file";
+  EXPECT_EQ(writer.size_bytes(), size);
+  EXPECT_EQ(writer.synced_bytes(), 0u);
+  EXPECT_TRUE(writer.Close().ok());
+}
+
+TEST(LogFormatTest, HeadersRoundTripAndRejectEveryFlippedBit) {
+  const WalRecordHeader header{.payload_length = 1234,
+                               .payload_checksum = 0x0123456789abcdef,
+                               .log_number = 77,
+                               .record_offset = 4096,
+                               .durable_offset = 1024};
+  char bytes[kWalRecordHeaderBytes];
+  EncodeWalRecordHeader(header, bytes);
+  const std::optional<WalRecordHeader> decoded =
+      DecodeWalRecordHeader(std::string_view(bytes, sizeof(bytes)));
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->payload_length, header.payload_length);
+  EXPECT_EQ(decoded->payload_checksum, header.payload_checksum);
+  EXPECT_EQ(decoded->log_number, header.log_number);
+  EXPECT_EQ(decoded->record_offset, header.record_offset);
+  EXPECT_EQ(decoded->durable_offset, header.durable_offset);
+  for (size_t bit = 0; bit < 8 * kWalRecordHeaderBytes; ++bit) {
+    bytes[bit / 8] = static_cast<char>(bytes[bit / 8] ^ (1 << (bit % 8)));
+    EXPECT_FALSE(DecodeWalRecordHeader(std::string_view(bytes, sizeof(bytes))).has_value())
+        << "bit " << bit;
+    bytes[bit / 8] = static_cast<char>(bytes[bit / 8] ^ (1 << (bit % 8)));
+  }
+  const std::string zeros(kWalRecordHeaderBytes, '\0');
+  EXPECT_FALSE(DecodeWalRecordHeader(zeros).has_value()) << "a zeroed header is never valid";
+}
+
+}  // namespace
+}  // namespace kiln

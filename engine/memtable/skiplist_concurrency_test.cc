@@ -3,6 +3,7 @@
 // do not: each reader must only ever see a sorted list that contains at least
 // everything published before it looked.
 #include <atomic>
+#include <cstdio>
 #include <cstdint>
 #include <memory>
 #include <set>
@@ -106,6 +107,7 @@ TEST(SkipListConcurrencyTest, ReadersSeeASortedGrowingList) {
     SCOPED_TRACE(r);
     const ReaderReport& report = reports[r];
     EXPECT_GE(report.passes, 1);
+    std::fprintf(stderr, "passes %d\n", report.passes);
     EXPECT_LT(report.passes, kMaxReaderPasses) << "reader never saw the writer finish";
     EXPECT_EQ(report.unsorted, 0);
     EXPECT_EQ(report.missing_published, 0);

@@ -29,7 +29,8 @@ bool DecodeEntryHeader(std::string_view& input, EntryHeader& header) {
       !GetVarint32(input, header.value_bytes)) {
     return false;
   }
-  return input.size() >= header.non_shared && input.size() - header.non_shared >= header.value_bytes;
+  return input.size() >= header.non_shared &&
+         input.size() - header.non_shared >= header.value_bytes;
 }
 
 }  // namespace

@@ -182,8 +182,7 @@ TEST(BlockTest, MalformedRestartArraysAreCorruption) {
     EncodeFixed32(bad.data() + restarts_at + 8, DecodeFixed32(bad.data() + restarts_at + 4));
     const absl::Status status = parse(bad);
     EXPECT_TRUE(IsCorruption(status));
-    EXPECT_NE(std::string(status.message()).find("file.sst: block at offset 7"),
-              std::string::npos)
+    EXPECT_NE(std::string(status.message()).find("file.sst: block at offset 7"), std::string::npos)
         << status;
   }
 }
@@ -263,7 +262,8 @@ TEST(BlockTest, RandomMutationsNeverCrash) {
   int corrupt_iterations = 0;
   for (int round = 0; round < kMutations; ++round) {
     const int restart_interval = random.OneIn(2) ? 1 : 16;
-    std::string contents = BuildBlock(RandomModel(random, 1 + random.Uniform(60)), restart_interval);
+    std::string contents =
+        BuildBlock(RandomModel(random, 1 + random.Uniform(60)), restart_interval);
     const int flips = 1 + static_cast<int>(random.Uniform(4));
     for (int f = 0; f < flips; ++f) {
       const size_t at = random.Uniform(contents.size());
@@ -278,8 +278,7 @@ TEST(BlockTest, RandomMutationsNeverCrash) {
       continue;
     }
     ++parsed;
-    Exercise(*block, random.OneIn(4) ? BlockKeyOrder::kBytewise : BlockKeyOrder::kInternal,
-             random);
+    Exercise(*block, random.OneIn(4) ? BlockKeyOrder::kBytewise : BlockKeyOrder::kInternal, random);
     BlockIterator it(*block, BlockKeyOrder::kInternal);
     for (it.SeekToFirst(); it.Valid(); it.Next()) {
     }

@@ -26,9 +26,7 @@ uint64_t PrefixHash(std::string_view prefix) {
 
 // k = bits_per_key * ln 2 minimises the false-positive rate; integer math
 // keeps it identical on every platform.
-int ProbesFor(int bits_per_key) {
-  return std::clamp(bits_per_key * 69 / 100, 1, kMaxBloomProbes);
-}
+int ProbesFor(int bits_per_key) { return std::clamp(bits_per_key * 69 / 100, 1, kMaxBloomProbes); }
 
 // Visits the num_probes bit positions of hash; the same sequence for writer
 // and reader.

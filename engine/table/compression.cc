@@ -29,8 +29,8 @@ CompressedBlock CompressBlock(std::string_view raw, CompressionType desired) {
     const int bound = LZ4_compressBound(raw_size);
     KILN_ASSERT(bound > 0);
     stored.resize(header_bytes + static_cast<size_t>(bound));
-    const int compressed_size = LZ4_compress_default(raw.data(), stored.data() + header_bytes,
-                                                     raw_size, bound);
+    const int compressed_size =
+        LZ4_compress_default(raw.data(), stored.data() + header_bytes, raw_size, bound);
     KILN_ASSERT(compressed_size > 0);
     stored.resize(header_bytes + static_cast<size_t>(compressed_size));
     const bool worth_it = stored.size() <= raw.size() - raw.size() / kMinCompressionSavingsRatio;
@@ -51,6 +51,7 @@ absl::StatusOr<std::string> DecompressBlock(std::string stored, CompressionType 
     case CompressionType::kNone:
       return stored;
     case CompressionType::kLz4: {
+      if (stored.size() > kMaxBlockBytes) return Lz4Error(origin, "block too large");
       std::string_view input = stored;
       uint32_t raw_size = 0;
       if (!GetVarint32(input, raw_size)) return Lz4Error(origin, "malformed size header");
@@ -58,9 +59,8 @@ absl::StatusOr<std::string> DecompressBlock(std::string stored, CompressionType 
         return Lz4Error(origin, "implausible decoded size " + std::to_string(raw_size));
       }
       std::string raw(raw_size, '\0');
-      const int decoded = LZ4_decompress_safe(input.data(), raw.data(),
-                                              static_cast<int>(input.size()),
-                                              static_cast<int>(raw_size));
+      const int decoded = LZ4_decompress_safe(
+          input.data(), raw.data(), static_cast<int>(input.size()), static_cast<int>(raw_size));
       if (decoded < 0 || static_cast<uint32_t>(decoded) != raw_size) {
         return Lz4Error(origin, "malformed compressed data");
       }

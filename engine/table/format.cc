@@ -52,9 +52,9 @@ std::string EncodeFooter(const Footer& footer) {
 absl::StatusOr<Footer> DecodeFooter(std::string_view bytes, std::string_view path,
                                     uint64_t footer_offset) {
   if (bytes.size() != kFooterBytes) {
-    return FooterError(path, footer_offset,
-                       "expected " + std::to_string(kFooterBytes) + " bytes, got " +
-                           std::to_string(bytes.size()));
+    return FooterError(
+        path, footer_offset,
+        "expected " + std::to_string(kFooterBytes) + " bytes, got " + std::to_string(bytes.size()));
   }
   // The magic first: a file that is not a table should say so, not "bad checksum".
   if (DecodeFixed64(bytes.data() + kFooterMagicOffset) != kTableMagic) {

@@ -6,8 +6,8 @@
 #include "gtest/gtest.h"
 #include "kiln/random.h"
 #include "kiln/status.h"
-#include "table/block_io.h"
 #include "table/block_builder.h"
+#include "table/block_io.h"
 #include "table/compression.h"
 #include "table/properties.h"
 #include "util/checksum.h"
@@ -54,8 +54,7 @@ TEST(TableFormatTest, EveryFooterBitFlipIsCorruption) {
     flipped[bit / 8] = static_cast<char>(flipped[bit / 8] ^ (1 << (bit % 8)));
     const absl::Status status = DecodeFooter(flipped, "t.sst", 4242).status();
     ASSERT_TRUE(IsCorruption(status)) << "bit " << bit << ": " << status;
-    ASSERT_NE(std::string(status.message()).find("t.sst: footer at offset 4242"),
-              std::string::npos)
+    ASSERT_NE(std::string(status.message()).find("t.sst: footer at offset 4242"), std::string::npos)
         << status;
   }
   EXPECT_TRUE(IsCorruption(DecodeFooter(encoded.substr(1), "t.sst", 0).status()));
@@ -89,8 +88,7 @@ TEST(TableFormatTest, Lz4KeptOnlyWhenItSavesAnEighth) {
   const CompressedBlock compressed = CompressBlock(text, CompressionType::kLz4);
   EXPECT_EQ(compressed.type, CompressionType::kLz4);
   EXPECT_LT(compressed.stored.size(), text.size() / 2);
-  absl::StatusOr<std::string> round_trip =
-      DecompressBlock(compressed.stored, compressed.type, "b");
+  absl::StatusOr<std::string> round_trip = DecompressBlock(compressed.stored, compressed.type, "b");
   ASSERT_TRUE(round_trip.ok()) << round_trip.status();
   EXPECT_EQ(*round_trip, text);
 
@@ -120,10 +118,10 @@ TEST(TableFormatTest, MalformedLz4IsCorruption) {
   std::string wrong_size = compressed.stored;
   wrong_size[0] = static_cast<char>(wrong_size[0] + 1);
   EXPECT_TRUE(IsCorruption(DecompressBlock(wrong_size, CompressionType::kLz4, "b").status()));
-  EXPECT_TRUE(IsCorruption(
-      DecompressBlock(compressed.stored.substr(0, compressed.stored.size() / 2),
-                      CompressionType::kLz4, "b")
-          .status()));
+  EXPECT_TRUE(
+      IsCorruption(DecompressBlock(compressed.stored.substr(0, compressed.stored.size() / 2),
+                                   CompressionType::kLz4, "b")
+                       .status()));
   Random random(6);
   for (int round = 0; round < 2000; ++round) {
     std::string mutated = compressed.stored;

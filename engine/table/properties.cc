@@ -60,8 +60,7 @@ std::string EncodeTableProperties(const TableProperties& properties) {
   for (const BytesField& field : kBytesFields) {
     entries.emplace_back(field.name, properties.*field.member);
   }
-  entries.emplace_back(kCompressionName,
-                       std::string(1, static_cast<char>(properties.compression)));
+  entries.emplace_back(kCompressionName, std::string(1, static_cast<char>(properties.compression)));
   std::sort(entries.begin(), entries.end());
   BlockBuilder builder({.restart_interval = 1, .order = BlockKeyOrder::kBytewise});
   for (const auto& [name, value] : entries) builder.Add(name, value);

@@ -49,8 +49,8 @@ TableBuilder::TableBuilder(const TableBuilderOptions& options, File* file, std::
     : options_(options),
       file_(file),
       path_(std::move(path)),
-      data_block_({.restart_interval = options.block_restart_interval,
-                   .order = BlockKeyOrder::kInternal}),
+      data_block_(
+          {.restart_interval = options.block_restart_interval, .order = BlockKeyOrder::kInternal}),
       index_block_({.restart_interval = 1, .order = BlockKeyOrder::kInternal}) {
   KILN_ASSERT(file_ != nullptr);
   KILN_ASSERT(options.block_size_bytes >= kMinTableBlockSizeBytes);
@@ -124,11 +124,13 @@ void TableBuilder::AddRangeTombstone(std::string_view begin_user_key, std::strin
                                      SequenceNumber sequence) {
   KILN_ASSERT(!finished_);
   KILN_ASSERT(begin_user_key < end_user_key);
+  KILN_ASSERT(begin_user_key.size() <= kMaxTableUserKeyBytes);
   KILN_ASSERT(end_user_key.size() <= kMaxTableUserKeyBytes);
   KILN_ASSERT(sequence <= kMaxSequenceNumber);
   KILN_ASSERT(tombstones_.size() < kMaxRangeTombstonesPerTable);
-  tombstones_.push_back({.key = MakeInternalKey(begin_user_key, sequence, ValueType::kRangeDeletion),
-                         .end = std::string(end_user_key)});
+  tombstones_.push_back(
+      {.key = MakeInternalKey(begin_user_key, sequence, ValueType::kRangeDeletion),
+       .end = std::string(end_user_key)});
 }
 
 absl::StatusOr<BlockHandle> TableBuilder::WriteBlock(std::string_view raw,
@@ -160,8 +162,8 @@ absl::StatusOr<BlockHandle> TableBuilder::WriteRangeTombstones() {
     const int by_key = CompareInternalKeys(a.key, b.key);
     return by_key != 0 ? by_key < 0 : a.end < b.end;
   });
-  BlockBuilder block({.restart_interval = options_.block_restart_interval,
-                      .order = BlockKeyOrder::kInternal});
+  BlockBuilder block(
+      {.restart_interval = options_.block_restart_interval, .order = BlockKeyOrder::kInternal});
   const PendingTombstone* previous = nullptr;
   for (const PendingTombstone& tombstone : tombstones_) {
     if (previous != nullptr && previous->key == tombstone.key) {

@@ -39,9 +39,8 @@ TableReader::TableReader(TableReaderOptions options) : options_(std::move(option
 
 absl::StatusOr<std::string> TableReader::ReadBlockContents(const BlockHandle& handle,
                                                            bool verify_checksum) {
-  const ReadBlockOptions read_options{.path = options_.path,
-                                      .limit_offset = footer_offset_,
-                                      .verify_checksum = verify_checksum};
+  const ReadBlockOptions read_options{
+      .path = options_.path, .limit_offset = footer_offset_, .verify_checksum = verify_checksum};
   return LockedRead(file_mutex_.get(),
                     [&] { return ReadBlock(*options_.file, handle, read_options); });
 }
@@ -141,7 +140,8 @@ absl::Status TableReader::LoadRangeTombstones(const BlockHandle& handle) {
     ParsedInternalKey parsed;
     const std::string_view end = it.value();
     if (!ParseInternalKey(it.key(), parsed) || parsed.type != ValueType::kRangeDeletion ||
-        parsed.user_key >= end || end.size() > kMaxTableUserKeyBytes ||
+        parsed.user_key >= end || parsed.user_key.size() > kMaxTableUserKeyBytes ||
+        end.size() > kMaxTableUserKeyBytes ||
         range_tombstones_.size() >= kMaxRangeTombstonesPerTable) {
       return Corruption(origin + ": bad range tombstone " + DebugInternalKey(it.key()));
     }

@@ -169,10 +169,10 @@ void CheckAgainstModel(TableReader& reader, const Contents& contents, Random& ra
   ASSERT_EQ(backward, model.rend());
 
   for (int seek = 0; seek < 300; ++seek) {
-    const std::string target =
-        MakeInternalKey(random.OneIn(2) ? contents.user_keys[random.Uniform(contents.user_keys.size())]
-                                        : RandomUserKey(random),
-                        random.Uniform(kMaxTestSequence + 2), kValueTypeForSeek);
+    const std::string target = MakeInternalKey(
+        random.OneIn(2) ? contents.user_keys[random.Uniform(contents.user_keys.size())]
+                        : RandomUserKey(random),
+        random.Uniform(kMaxTestSequence + 2), kValueTypeForSeek);
     it->Seek(target);
     auto position = model.lower_bound(target);
     ExpectPosition(*it, model, position);
@@ -189,9 +189,9 @@ void CheckAgainstModel(TableReader& reader, const Contents& contents, Random& ra
   }
 
   for (int get = 0; get < 500; ++get) {
-    const std::string user_key = random.OneIn(4) ? RandomUserKey(random)
-                                                 : contents.user_keys[random.Uniform(
-                                                       contents.user_keys.size())];
+    const std::string user_key =
+        random.OneIn(4) ? RandomUserKey(random)
+                        : contents.user_keys[random.Uniform(contents.user_keys.size())];
     const SequenceNumber snapshot =
         random.OneIn(8) ? kMaxSequenceNumber : random.Uniform(kMaxTestSequence + 2);
     absl::StatusOr<std::optional<TableGetResult>> got = reader.Get(user_key, snapshot);
@@ -214,12 +214,10 @@ TEST_P(TableTest, BuildThenReadMatchesModel) {
     Random random(MixSeed(GetParam().seed, 1));
     for (const CompressionType compression : {CompressionType::kNone, CompressionType::kLz4}) {
       const Contents contents = RandomContents(random, 1500, 40);
-      const std::string name =
-          "00000" + std::to_string(static_cast<int>(compression) + 1) + ".sst";
-      const uint64_t size = Build(name, contents,
-                                  {.block_size_bytes = 1024,
-                                   .block_restart_interval = 8,
-                                   .compression = compression});
+      const std::string name = "00000" + std::to_string(static_cast<int>(compression) + 1) + ".sst";
+      const uint64_t size = Build(
+          name, contents,
+          {.block_size_bytes = 1024, .block_restart_interval = 8, .compression = compression});
       std::unique_ptr<File> file = OpenForRead(name);
       absl::StatusOr<std::unique_ptr<TableReader>> reader =
           TableReader::Open({.file = file.get(), .path = Path(name), .file_size = size});
@@ -347,8 +345,8 @@ TEST_P(TableTest, AFlippedBitInAnyBlockOrTheFooterIsCorruption) {
   RunInEnv([&] {
     Random random(MixSeed(GetParam().seed, 2));
     const Contents contents = RandomContents(random, 300, 10);
-    const uint64_t size =
-        Build("000001.sst", contents, {.block_size_bytes = 512, .compression = CompressionType::kLz4});
+    const uint64_t size = Build("000001.sst", contents,
+                                {.block_size_bytes = 512, .compression = CompressionType::kLz4});
     const std::string original = ReadAll("000001.sst");
     ASSERT_EQ(original.size(), size);
 
@@ -359,7 +357,8 @@ TEST_P(TableTest, AFlippedBitInAnyBlockOrTheFooterIsCorruption) {
     ASSERT_TRUE(footer.ok()) << footer.status();
     std::vector<Region> regions = {{"footer", footer_offset, size}};
     const auto add_block = [&](const std::string& what, const BlockHandle& handle) {
-      regions.push_back({what, handle.offset, handle.offset + handle.size_bytes + kBlockTrailerBytes});
+      regions.push_back(
+          {what, handle.offset, handle.offset + handle.size_bytes + kBlockTrailerBytes});
     };
     add_block("metaindex", footer->metaindex);
     add_block("index", footer->index);

@@ -1,0 +1,63 @@
+#include "kiln/write_batch.h"
+
+#include "db/dbformat.h"
+#include "kiln/db.h"
+#include "util/coding.h"
+
+namespace kiln {
+
+WriteBatch::WriteBatch() = default;
+
+void WriteBatch::Clear() {
+  rep_.clear();
+  count_ = 0;
+}
+
+absl::Status WriteBatch::Add(uint8_t type, uint32_t bucket_id, std::string_view key,
+                             std::string_view value) {
+  if (key.size() > kMaxKeyBytes) {
+    return absl::InvalidArgumentError("key of " + std::to_string(key.size()) +
+                                      " bytes exceeds kMaxKeyBytes");
+  }
+  if (type == static_cast<uint8_t>(ValueType::kRangeDeletion) && value.size() > kMaxKeyBytes) {
+    return absl::InvalidArgumentError("range end key exceeds kMaxKeyBytes");
+  }
+  if (value.size() > kMaxValueBytes) {
+    return absl::InvalidArgumentError("value of " + std::to_string(value.size()) +
+                                      " bytes exceeds kMaxValueBytes");
+  }
+  if (count_ + 1 > kMaxBatchEntries) {
+    return absl::InvalidArgumentError("batch exceeds kMaxBatchEntries");
+  }
+  const size_t entry_bytes = 1 + kMaxVarint32Bytes * 3 + key.size() + value.size();
+  if (rep_.size() + entry_bytes > kMaxBatchBytes) {
+    return absl::InvalidArgumentError("batch exceeds kMaxBatchBytes");
+  }
+  rep_.push_back(static_cast<char>(type));
+  PutVarint32(rep_, bucket_id);
+  PutLengthPrefixed(rep_, key);
+  if (type != static_cast<uint8_t>(ValueType::kDeletion)) PutLengthPrefixed(rep_, value);
+  ++count_;
+  return absl::OkStatus();
+}
+
+absl::Status WriteBatch::Put(std::string_view key, std::string_view value, const Bucket* bucket) {
+  return Add(static_cast<uint8_t>(ValueType::kValue), bucket == nullptr ? 0 : bucket->id(), key,
+             value);
+}
+
+absl::Status WriteBatch::Delete(std::string_view key, const Bucket* bucket) {
+  return Add(static_cast<uint8_t>(ValueType::kDeletion), bucket == nullptr ? 0 : bucket->id(), key,
+             {});
+}
+
+absl::Status WriteBatch::DeleteRange(std::string_view begin, std::string_view end,
+                                     const Bucket* bucket) {
+  if (!(begin < end)) {
+    return absl::InvalidArgumentError("DeleteRange requires begin < end");
+  }
+  return Add(static_cast<uint8_t>(ValueType::kRangeDeletion), bucket == nullptr ? 0 : bucket->id(),
+             begin, end);
+}
+
+}  // namespace kiln

@@ -1,0 +1,45 @@
+// The WAL payload of one committed batch (engine/docs/write_batch_format.md):
+//
+//   fixed64 sequence | varint32 count | count entries (WriteBatch::rep())
+//
+// Every entry of the batch gets the same sequence. Decoding treats the bytes
+// as untrusted: any malformation is Corruption, never a crash.
+#ifndef KILN_DB_WRITE_BATCH_CODEC_H_
+#define KILN_DB_WRITE_BATCH_CODEC_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "db/dbformat.h"
+#include "kiln/write_batch.h"
+
+namespace kiln {
+
+std::string EncodeBatchPayload(const WriteBatch& batch, SequenceNumber sequence);
+
+// Receives a decoded batch's entries in order.
+class BatchHandler {
+ public:
+  virtual ~BatchHandler() = default;
+  // type is kValue (value set), kDeletion (value empty) or kRangeDeletion
+  // (key = begin, value = end).
+  [[nodiscard]] virtual absl::Status Apply(ValueType type, uint32_t bucket_id, std::string_view key,
+                                           std::string_view value) = 0;
+};
+
+struct DecodedBatchHeader {
+  SequenceNumber sequence = 0;
+  uint32_t count = 0;
+};
+
+// Decodes payload, calling handler per entry (stops at the first error the
+// handler returns). Checks that the count matches and no bytes are left over.
+[[nodiscard]] absl::StatusOr<DecodedBatchHeader> DecodeBatchPayload(std::string_view payload,
+                                                                    BatchHandler& handler);
+
+}  // namespace kiln
+
+#endif  // KILN_DB_WRITE_BATCH_CODEC_H_

@@ -1,0 +1,96 @@
+// Options for opening a database, for buckets, and for each read and write.
+// Every field has a default; set fields with designated initialisers:
+//   kiln::Options{.create_if_missing = true, .durability = Durability::kSyncData}
+#ifndef KILN_OPTIONS_H_
+#define KILN_OPTIONS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace kiln {
+
+struct Env;
+class Snapshot;
+
+// How far a write goes before Write returns, weakest first.
+enum class Durability : uint8_t {
+  kBuffered = 0,  // in the WAL's buffer in this process; lost if the process dies
+  kFlush = 1,     // handed to the OS; survives a process crash, not a power loss
+  kSyncData = 2,  // fdatasync'd; survives a power loss
+  kSyncAll = 3,   // fsync'd (data and metadata); survives a power loss
+};
+
+enum class Compression : uint8_t { kNone = 0, kLz4 = 1 };
+
+// Limits. Exceeding one is InvalidArgument, never a crash.
+inline constexpr size_t kMaxKeyBytes = size_t{64} << 10;
+inline constexpr size_t kMaxValueBytes = size_t{16} << 20;
+inline constexpr size_t kMaxBatchBytes = size_t{48} << 20;
+inline constexpr size_t kMaxBatchEntries = size_t{1} << 20;
+inline constexpr size_t kMaxBucketNameBytes = 255;
+inline constexpr size_t kMaxBuckets = 1024;
+inline constexpr int kNumLevels = 7;
+
+// Per-bucket options (a bucket is an independent keyspace, a column family).
+struct BucketOptions {
+  size_t block_size_bytes = 4096;
+  int block_restart_interval = 16;
+  int bloom_bits_per_key = 10;  // 0: no filter
+  // > 0: the filter also holds each key's first prefix_length bytes, so a
+  // prefix scan can skip tables that hold no key with that prefix.
+  size_t prefix_length = 0;
+  Compression compression = Compression::kLz4;
+};
+
+struct Options {
+  // Null: RealEnv(). Not owned; must outlive the database.
+  const Env* env = nullptr;
+  bool create_if_missing = false;
+  bool error_if_exists = false;
+  // No lock, no writes; the WAL is replayed in memory.
+  bool read_only = false;
+  // The floor for every write; WriteOptions may only strengthen it.
+  Durability durability = Durability::kSyncAll;
+
+  size_t memtable_budget_bytes = size_t{64} << 20;
+  size_t block_cache_bytes = size_t{64} << 20;
+  // Open tables kept by the table cache.
+  size_t max_open_tables = 1000;
+  size_t target_file_size_bytes = size_t{64} << 20;
+
+  // Leveled compaction.
+  int l0_compaction_trigger = 4;
+  int l0_slowdown_trigger = 12;  // writers are delayed
+  int l0_stop_trigger = 20;      // writers wait for compaction
+  uint64_t level1_target_bytes = uint64_t{256} << 20;
+  int level_size_multiplier = 10;
+
+  // Background tasks for flush and compaction; 0: all maintenance is manual
+  // (Db::DoMaintenanceStep), for hosts that schedule work themselves.
+  int background_tasks = 2;
+
+  // Options of the default bucket.
+  BucketOptions default_bucket;
+};
+
+struct WriteOptions {
+  // Stronger than the database's floor, or unset for the floor.
+  std::optional<Durability> durability;
+};
+
+struct ReadOptions {
+  // Null: the latest committed state.
+  const Snapshot* snapshot = nullptr;
+  // Iterators only: keys in [lower_bound, upper_bound) that start with prefix.
+  std::optional<std::string> lower_bound;
+  std::optional<std::string> upper_bound;
+  std::optional<std::string> prefix;
+  bool verify_checksums = true;
+  bool fill_cache = true;
+};
+
+}  // namespace kiln
+
+#endif  // KILN_OPTIONS_H_

@@ -36,6 +36,18 @@ class InternalIterator {
   virtual absl::Status status() const = 0;
 };
 
+// SeekForPrev for a source that can only Seek: the entry Seek lands on if it
+// equals target, else the one before it (the last entry if Seek ran off the
+// end). Equal bytes are equal keys in every order, so no comparator is needed.
+inline void SeekForPrevViaSeek(InternalIterator& iterator, std::string_view target) {
+  iterator.Seek(target);
+  if (!iterator.Valid()) {
+    if (iterator.status().ok()) iterator.SeekToLast();
+    return;
+  }
+  if (iterator.key() != target) iterator.Prev();
+}
+
 }  // namespace kiln
 
 #endif  // KILN_DB_INTERNAL_ITERATOR_H_

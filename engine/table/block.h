@@ -22,7 +22,7 @@
 #include "absl/status/statusor.h"
 #include "cache/cache.h"
 #include "table/format.h"
-#include "table/internal_iterator.h"
+#include "db/internal_iterator.h"
 
 namespace kiln {
 
@@ -66,6 +66,7 @@ class BlockIterator final : public InternalIterator {
   void SeekToLast() override;
   // REQUIRES: for kInternal, target is a well-formed internal key.
   void Seek(std::string_view target) override;
+  void SeekForPrev(std::string_view target) override { SeekForPrevViaSeek(*this, target); }
   void Next() override;
   void Prev() override;
   std::string_view key() const override;

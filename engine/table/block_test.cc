@@ -291,3 +291,32 @@ TEST(BlockTest, RandomMutationsNeverCrash) {
 
 }  // namespace
 }  // namespace kiln
+
+namespace kiln {
+namespace {
+
+// SeekForPrev lands on the last key <= target, for targets between, on and
+// beyond every stored key.
+TEST(BlockTest, SeekForPrevMatchesTheModel) {
+  BlockBuilder builder({.restart_interval = 2, .order = BlockKeyOrder::kBytewise});
+  const std::vector<std::string> keys = {"b", "d", "dd", "f", "h"};
+  for (const std::string& key : keys) builder.Add(key, "v" + key);
+  std::shared_ptr<const Block> block = ParseOrDie(std::string(builder.Finish()));
+  BlockIterator it(block, BlockKeyOrder::kBytewise);
+  const std::map<std::string, std::string> expected = {
+      {"a", ""}, {"b", "b"}, {"c", "b"}, {"d", "d"}, {"da", "d"},
+      {"dd", "dd"}, {"e", "dd"}, {"h", "h"}, {"z", "h"}};
+  for (const auto& [target, want] : expected) {
+    it.SeekForPrev(target);
+    if (want.empty()) {
+      EXPECT_FALSE(it.Valid()) << target;
+      EXPECT_TRUE(it.status().ok());
+    } else {
+      ASSERT_TRUE(it.Valid()) << target;
+      EXPECT_EQ(it.key(), want) << target;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace kiln

@@ -11,7 +11,7 @@
 
 #include "absl/status/status.h"
 #include "table/block.h"
-#include "table/internal_iterator.h"
+#include "db/internal_iterator.h"
 
 namespace kiln {
 
@@ -28,6 +28,7 @@ class TableIterator final : public InternalIterator {
   void SeekToLast() override;
   // REQUIRES: target is a well-formed internal key.
   void Seek(std::string_view target) override;
+  void SeekForPrev(std::string_view target) override { SeekForPrevViaSeek(*this, target); }
   void Next() override;
   void Prev() override;
   std::string_view key() const override;

@@ -19,7 +19,7 @@
 #include "table/block.h"
 #include "table/bloom_filter.h"
 #include "table/format.h"
-#include "table/internal_iterator.h"
+#include "db/internal_iterator.h"
 #include "table/properties.h"
 
 namespace kiln {

@@ -33,10 +33,9 @@ FragmentedRangeTombstones::FragmentedRangeTombstones(std::span<const RangeTombst
   }
   std::sort(boundaries.begin(), boundaries.end());
   boundaries.erase(std::unique(boundaries.begin(), boundaries.end()), boundaries.end());
-  std::stable_sort(by_begin.begin(), by_begin.end(),
-                   [](const RangeTombstone* a, const RangeTombstone* b) {
-                     return a->begin < b->begin;
-                   });
+  std::stable_sort(
+      by_begin.begin(), by_begin.end(),
+      [](const RangeTombstone* a, const RangeTombstone* b) { return a->begin < b->begin; });
 
   std::vector<OpenTombstone> open;
   std::vector<SequenceNumber> sequences;

@@ -54,14 +54,18 @@ TEST(FragmentedRangeTombstonesTest, MergesTouchingFragmentsWithEqualSequences) {
 }
 
 TEST(FragmentedRangeTombstonesTest, ForCompactionKeepsTheNewestPerStripe) {
-  const std::vector<RangeTombstone> input = {{"a", "c", 2}, {"a", "c", 4}, {"a", "c", 6},
-                                             {"a", "c", 9}, {"b", "d", 5}};
+  const std::vector<RangeTombstone> input = {
+      {"a", "c", 2}, {"a", "c", 4}, {"a", "c", 6}, {"a", "c", 9}, {"b", "d", 5}};
   const FragmentedRangeTombstones fragmented(input);
   const std::vector<SequenceNumber> snapshots = {4, 7};
   // Stripes (0, 4], (4, 7], (7, max].
   EXPECT_EQ(fragmented.ForCompaction(snapshots, BottommostLevel::kNo),
-            (std::vector<RangeTombstone>{{"a", "b", 9}, {"a", "b", 6}, {"a", "b", 4},
-                                         {"b", "c", 9}, {"b", "c", 6}, {"b", "c", 4},
+            (std::vector<RangeTombstone>{{"a", "b", 9},
+                                         {"a", "b", 6},
+                                         {"a", "b", 4},
+                                         {"b", "c", 9},
+                                         {"b", "c", 6},
+                                         {"b", "c", 4},
                                          {"c", "d", 5}}));
   EXPECT_EQ(fragmented.ForCompaction(snapshots, BottommostLevel::kYes),
             (std::vector<RangeTombstone>{
@@ -198,7 +202,8 @@ TEST(FragmentedRangeTombstonesTest, ForCompactionKeepsExactlyWhatReadersCanSee) 
     std::vector<SequenceNumber> snapshots(random.Range(0, 4));
     for (SequenceNumber& s : snapshots) s = random.Range(1, kMaxTestSequence);
     std::sort(snapshots.begin(), snapshots.end());
-    const BottommostLevel bottommost = random.OneIn(2) ? BottommostLevel::kYes : BottommostLevel::kNo;
+    const BottommostLevel bottommost =
+        random.OneIn(2) ? BottommostLevel::kYes : BottommostLevel::kNo;
     SCOPED_TRACE(bottommost == BottommostLevel::kYes ? "bottommost" : "not bottommost");
 
     const std::vector<RangeTombstone> kept = input.ForCompaction(snapshots, bottommost);

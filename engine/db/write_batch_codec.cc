@@ -27,6 +27,9 @@ absl::StatusOr<DecodedBatchHeader> DecodeBatchPayload(std::string_view payload,
     return Corruption("write batch: sequence out of range");
   }
   if (header.count > kMaxBatchEntries) return Corruption("write batch: too many entries");
+  if (header.count > 0 && header.sequence + header.count - 1 > kMaxSequenceNumber) {
+    return Corruption("write batch: sequences run past kMaxSequenceNumber");
+  }
   for (uint32_t i = 0; i < header.count; ++i) {
     if (input.empty()) return Corruption("write batch: fewer entries than its count");
     const uint8_t type = static_cast<uint8_t>(input[0]);
@@ -53,7 +56,8 @@ absl::StatusOr<DecodedBatchHeader> DecodeBatchPayload(std::string_view payload,
       default:
         return Corruption("write batch: unknown entry type " + std::to_string(type));
     }
-    KILN_RETURN_IF_ERROR(handler.Apply(static_cast<ValueType>(type), bucket_id, key, value));
+    KILN_RETURN_IF_ERROR(
+        handler.Apply(header.sequence + i, static_cast<ValueType>(type), bucket_id, key, value));
   }
   if (!input.empty()) return Corruption("write batch: bytes after the last entry");
   return header;

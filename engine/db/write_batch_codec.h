@@ -2,8 +2,12 @@
 //
 //   fixed64 sequence | varint32 count | count entries (WriteBatch::rep())
 //
-// Every entry of the batch gets the same sequence. Decoding treats the bytes
-// as untrusted: any malformation is Corruption, never a crash.
+// Entry i of the batch gets sequence + i, so later entries of one batch win
+// over earlier ones (a DeleteRange after a Put of a covered key deletes it;
+// a range tombstone at s never deletes a version at s). A snapshot is only
+// ever taken at a batch boundary, so batches stay atomic to readers.
+// CommitInfo::sequence is the batch's LAST sequence, sequence + count - 1.
+// Decoding treats the bytes as untrusted: any malformation is Corruption.
 #ifndef KILN_DB_WRITE_BATCH_CODEC_H_
 #define KILN_DB_WRITE_BATCH_CODEC_H_
 
@@ -26,12 +30,14 @@ class BatchHandler {
   virtual ~BatchHandler() = default;
   // type is kValue (value set), kDeletion (value empty) or kRangeDeletion
   // (key = begin, value = end).
-  [[nodiscard]] virtual absl::Status Apply(ValueType type, uint32_t bucket_id, std::string_view key,
+  // sequence: the entry's own sequence (the batch's first + its index).
+  [[nodiscard]] virtual absl::Status Apply(SequenceNumber sequence, ValueType type,
+                                           uint32_t bucket_id, std::string_view key,
                                            std::string_view value) = 0;
 };
 
 struct DecodedBatchHeader {
-  SequenceNumber sequence = 0;
+  SequenceNumber sequence = 0;  // of the first entry
   uint32_t count = 0;
 };
 

@@ -14,9 +14,9 @@ namespace {
 
 struct Recorder final : BatchHandler {
   std::vector<std::string> entries;
-  absl::Status Apply(ValueType type, uint32_t bucket, std::string_view key,
-                     std::string_view value) override {
-    entries.push_back(std::to_string(static_cast<int>(type)) + ":" + std::to_string(bucket) +
+  absl::Status Apply(SequenceNumber sequence, ValueType type, uint32_t bucket,
+                     std::string_view key, std::string_view value) override {
+    entries.push_back("@" + std::to_string(sequence) + " " + std::to_string(static_cast<int>(type)) + ":" + std::to_string(bucket) +
                       ":" + std::string(key) + "=" + std::string(value));
     return absl::OkStatus();
   }
@@ -34,8 +34,8 @@ TEST(WriteBatchTest, RoundTripsInOrder) {
   ASSERT_TRUE(header.ok()) << header.status();
   EXPECT_EQ(header->sequence, 77u);
   EXPECT_EQ(header->count, 4u);
-  EXPECT_EQ(recorder.entries, (std::vector<std::string>{"1:0:a=1", "0:0:b=", "2:0:c=f",
-                                                        "1:0:=empty key is fine"}));
+  EXPECT_EQ(recorder.entries, (std::vector<std::string>{"@77 1:0:a=1", "@78 0:0:b=", "@79 2:0:c=f",
+                                                        "@80 1:0:=empty key is fine"}));
   batch.Clear();
   EXPECT_TRUE(batch.empty());
 }

@@ -55,8 +55,8 @@ char* Arena::NewBlock(size_t size_bytes) {
   const size_t allocated_bytes = size_bytes + kArenaMaxAlignment - 1;
   blocks_.push_back(std::make_unique<char[]>(allocated_bytes));  // zero-filled
   char* raw = blocks_.back().get();
-  memory_usage_bytes_.store(memory_usage_bytes_.load(std::memory_order_relaxed) +
-                                allocated_bytes + sizeof(std::unique_ptr<char[]>),
+  memory_usage_bytes_.store(memory_usage_bytes_.load(std::memory_order_relaxed) + allocated_bytes +
+                                sizeof(std::unique_ptr<char[]>),
                             std::memory_order_relaxed);
   return raw + PaddingFor(raw, kArenaMaxAlignment);
 }

@@ -221,8 +221,8 @@ std::vector<RangeTombstone> MemTable::RangeTombstones() const {
     const char* entry = it.key();
     const std::string_view internal_key = DecodeLengthPrefixed(entry);
     const std::string_view end = DecodeLengthPrefixed(entry);
-    tombstones.push_back(
-        {std::string(ExtractUserKey(internal_key)), std::string(end), ExtractSequence(internal_key)});
+    tombstones.push_back({std::string(ExtractUserKey(internal_key)), std::string(end),
+                          ExtractSequence(internal_key)});
   }
   return tombstones;
 }

@@ -120,13 +120,14 @@ class MemTable {
  private:
   // The largest sequence <= snapshot of a range tombstone covering user_key,
   // or 0.
-  SequenceNumber MaxCoveringTombstoneSeq(std::string_view user_key,
-                                         SequenceNumber snapshot) const;
+  SequenceNumber MaxCoveringTombstoneSeq(std::string_view user_key, SequenceNumber snapshot) const;
 
   Arena arena_;
   memtable_internal::EntryList points_;
   memtable_internal::EntryList range_tombstones_;
-  // Written by the single writer after each insert, read by anyone.
+  // Written by the single writer, read by anyone: the sequences before each
+  // insert, the counts (release) after it, so a reader that sees a count
+  // (acquire) also sees the entries and sequences it counts.
   std::atomic<uint64_t> num_entries_{0};
   std::atomic<uint64_t> num_range_tombstones_{0};
   std::atomic<SequenceNumber> smallest_sequence_{UINT64_MAX};

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <iterator>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
@@ -216,9 +216,9 @@ void ExpectSameIteration(const MemTable& table, const Model& model, Random& rand
     return CompareInternalKeys(entry.first, key) < 0;
   };
   for (int i = 0; i < kSeeks; ++i) {
-    const std::string target = MakeInternalKey(
-        RandomKey(random), random.Uniform(model.points.size() + 2),
-        static_cast<ValueType>(random.Uniform(kMaxValueType + 1)));
+    const std::string target =
+        MakeInternalKey(RandomKey(random), random.Uniform(model.points.size() + 2),
+                        static_cast<ValueType>(random.Uniform(kMaxValueType + 1)));
     const auto at_or_after = std::lower_bound(expected.begin(), expected.end(), target, less);
     it.Seek(target);
     ASSERT_EQ(it.Valid(), at_or_after != expected.end()) << DebugInternalKey(target);
@@ -252,8 +252,7 @@ void RunAgainstModel(uint64_t seed, AddOrder order) {
     // A range deletion may share its sequence with the point entry before it
     // (it must not cover it); otherwise sequences grow, with gaps.
     const bool share_sequence =
-        dice < 8 && !ops.empty() && ops.back().type != ValueType::kRangeDeletion &&
-        random.OneIn(3);
+        dice < 8 && !ops.empty() && ops.back().type != ValueType::kRangeDeletion && random.OneIn(3);
     if (!share_sequence) sequence += random.OneIn(4) ? random.Range(2, 5) : 1;
     if (dice < 8) {
       std::string begin = RandomKey(random);

@@ -181,8 +181,8 @@ int SkipList<Comparator>::RandomHeight() {
 }
 
 template <typename Comparator>
-typename SkipList<Comparator>::Node* SkipList<Comparator>::FindGreaterOrEqual(
-    const char* key, Node** prev) const {
+typename SkipList<Comparator>::Node* SkipList<Comparator>::FindGreaterOrEqual(const char* key,
+                                                                              Node** prev) const {
   Node* node = head_;
   int level = max_height() - 1;
   // Each step either moves right past a node < key or descends a level, so

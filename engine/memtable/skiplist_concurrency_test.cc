@@ -100,7 +100,8 @@ TEST(SkipListConcurrencyTest, ReadersSeeASortedGrowingList) {
   std::vector<ReaderReport> reports(kReaders);
   std::vector<std::unique_ptr<Task>> readers;
   for (int r = 0; r < kReaders; ++r) {
-    readers.push_back(RealEnv().scheduler->Spawn("skiplist reader", [&, r] { read(r, reports[r]); }));
+    readers.push_back(
+        RealEnv().scheduler->Spawn("skiplist reader", [&, r] { read(r, reports[r]); }));
   }
   for (size_t i = 0; i < kKeys; ++i) {
     list.Insert(NewTestKey(arena, values[i]));

@@ -29,7 +29,8 @@ namespace kiln {
 class DbImpl;
 
 struct CommitInfo {
-  // The batch's commit sequence: snapshots at >= it see the batch.
+  // The batch's commit sequence (its last entry's): snapshots at >= it see
+  // the whole batch, snapshots below it none of it.
   uint64_t sequence = 0;
 };
 

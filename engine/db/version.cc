@@ -78,9 +78,8 @@ absl::Status CheckLevelOrder(const BucketVersion& bucket, int level) {
     }
     if (CompareUserKeys(previous.largest_user_key(), file.smallest_user_key()) >= 0) {
       return absl::InternalError(absl::StrCat(
-          FileInBucket(bucket, level, file.number), " overlaps or precedes file ",
-          previous.number, ": ", DebugInternalKey(file.smallest), " <= ",
-          DebugInternalKey(previous.largest)));
+          FileInBucket(bucket, level, file.number), " overlaps or precedes file ", previous.number,
+          ": ", DebugInternalKey(file.smallest), " <= ", DebugInternalKey(previous.largest)));
     }
   }
   return absl::OkStatus();
@@ -99,8 +98,7 @@ absl::StatusOr<BucketDraft*> DraftFor(std::map<uint32_t, BucketDraft>& drafts,
   if (draft != drafts.end()) return &draft->second;
   auto existing = buckets.find(id);
   if (existing == buckets.end()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(Sv(why), ": bucket ", id, " does not exist"));
+    return absl::FailedPreconditionError(absl::StrCat(Sv(why), ": bucket ", id, " does not exist"));
   }
   return &drafts.emplace(id, BucketDraft{.bucket = *existing->second}).first->second;
 }
@@ -121,9 +119,9 @@ absl::StatusOr<std::shared_ptr<const Version>> Version::Apply(const Version& bas
       return absl::FailedPreconditionError(
           absl::StrCat("edit adds bucket ", added.id, ", which exists"));
     }
-    drafts.emplace(added.id, BucketDraft{.bucket = BucketVersion{.id = added.id,
-                                                                 .name = added.name,
-                                                                 .options = added.options}});
+    drafts.emplace(added.id,
+                   BucketDraft{.bucket = BucketVersion{
+                                   .id = added.id, .name = added.name, .options = added.options}});
   }
 
   // Deletions grouped per (bucket, level) so each level is filtered once.
@@ -137,9 +135,9 @@ absl::StatusOr<std::shared_ptr<const Version>> Version::Apply(const Version& bas
   }
   for (auto& [where, numbers] : deletions) {
     const auto [bucket_id, level] = where;
-    KILN_ASSIGN_OR_RETURN(BucketDraft * draft,
-                          DraftFor(drafts, buckets, bucket_id,
-                                   absl::StrCat("edit deletes file ", *numbers.begin())));
+    KILN_ASSIGN_OR_RETURN(
+        BucketDraft * draft,
+        DraftFor(drafts, buckets, bucket_id, absl::StrCat("edit deletes file ", *numbers.begin())));
     FileList& files = draft->bucket.levels[level];
     const size_t before = files.size();
     std::erase_if(files, [&numbers](const std::shared_ptr<const FileMetaData>& file) {
@@ -155,9 +153,9 @@ absl::StatusOr<std::shared_ptr<const Version>> Version::Apply(const Version& bas
 
   for (const NewFile& added : edit.new_files) {
     KILN_ASSERT(added.level >= 0 && added.level < kNumLevels);
-    KILN_ASSIGN_OR_RETURN(
-        BucketDraft * draft,
-        DraftFor(drafts, buckets, added.bucket_id, absl::StrCat("edit adds file ", added.meta.number)));
+    KILN_ASSIGN_OR_RETURN(BucketDraft * draft,
+                          DraftFor(drafts, buckets, added.bucket_id,
+                                   absl::StrCat("edit adds file ", added.meta.number)));
     draft->bucket.levels[added.level].push_back(std::make_shared<const FileMetaData>(added.meta));
     draft->level_changed[added.level] = true;
   }
@@ -303,18 +301,17 @@ std::string Version::DebugString() const {
   std::string out = absl::StrCat("next_file_number ", next_file_number_, "\n");
   for (const auto& [id, bucket] : buckets_) {
     const BucketOptions& options = bucket->options;
-    absl::StrAppend(&out, "bucket ", id, " '", bucket->name,
-                    "' block_size=", options.block_size_bytes,
-                    " restart_interval=", options.block_restart_interval,
-                    " bloom_bits=", options.bloom_bits_per_key,
-                    " prefix_length=", options.prefix_length,
-                    " compression=", static_cast<int>(options.compression), "\n");
+    absl::StrAppend(
+        &out, "bucket ", id, " '", bucket->name, "' block_size=", options.block_size_bytes,
+        " restart_interval=", options.block_restart_interval,
+        " bloom_bits=", options.bloom_bits_per_key, " prefix_length=", options.prefix_length,
+        " compression=", static_cast<int>(options.compression), "\n");
     for (int level = 0; level < kNumLevels; ++level) {
       for (const auto& file : bucket->levels[level]) {
         absl::StrAppend(&out, "  L", level, " #", file->number, " size=", file->size_bytes, " [",
-                        DebugInternalKey(file->smallest), " .. ",
-                        DebugInternalKey(file->largest), "] seq=", file->smallest_seq, "..",
-                        file->largest_seq, " entries=", file->num_entries,
+                        DebugInternalKey(file->smallest), " .. ", DebugInternalKey(file->largest),
+                        "] seq=", file->smallest_seq, "..", file->largest_seq,
+                        " entries=", file->num_entries,
                         " range_tombstones=", file->num_range_tombstones, "\n");
       }
     }

@@ -76,8 +76,8 @@ std::string CheckNewFile(const NewFile& file) {
   const std::string level = CheckLevel(file.level);
   if (!level.empty()) return absl::StrCat("file ", meta.number, ": ", level);
   if (meta.number == 0) return "file number 0";
-  for (const auto& [key, which] : {std::pair{&meta.smallest, "smallest"},
-                                   std::pair{&meta.largest, "largest"}}) {
+  for (const auto& [key, which] :
+       {std::pair{&meta.smallest, "smallest"}, std::pair{&meta.largest, "largest"}}) {
     const std::string problem = CheckBoundaryKey(*key, which);
     if (!problem.empty()) return absl::StrCat("file ", meta.number, ": ", problem);
   }
@@ -404,11 +404,10 @@ std::string VersionEdit::DebugString() const {
   for (const NewFile& file : new_files) {
     const FileMetaData& meta = file.meta;
     absl::StrAppend(&out, "new_file bucket=", file.bucket_id, " level=", file.level, " #",
-                    meta.number, " size=", meta.size_bytes, " [",
-                    DebugInternalKey(meta.smallest), " .. ", DebugInternalKey(meta.largest),
-                    "] seq=", meta.smallest_seq, "..", meta.largest_seq,
-                    " entries=", meta.num_entries, " range_tombstones=",
-                    meta.num_range_tombstones, "\n");
+                    meta.number, " size=", meta.size_bytes, " [", DebugInternalKey(meta.smallest),
+                    " .. ", DebugInternalKey(meta.largest), "] seq=", meta.smallest_seq, "..",
+                    meta.largest_seq, " entries=", meta.num_entries,
+                    " range_tombstones=", meta.num_range_tombstones, "\n");
   }
   return out;
 }

@@ -1,0 +1,323 @@
+// DbImpl: the database core behind kiln::Db (kiln/db.h). Design notes and the
+// proof sketch of recovery: engine/docs/db_design.md. The concerns live in
+// separate files: db_open.cc (open, recovery, obsolete files), db_write.cc
+// (group commit, backpressure, memtable/WAL switch), db_read.cc (Get,
+// iterators), db_flush.cc (memtable -> L0 table), db_compaction.cc
+// (background work, compactions), db_impl.cc (buckets, snapshots, stats,
+// invariants, close).
+//
+// Invariants (CheckInvariants verifies those it can observe):
+//   1. Sequences: every committed batch has one sequence; sequences are
+//      published (last_sequence_) in commit order with no holes, and a reader
+//      never sees a sequence above last_sequence_.
+//   2. WALs: log_ is the only WAL written. Every write of a memtable
+//      generation is in the WAL named by its log_number or in an older WAL
+//      that is >= the manifest's log_number; the manifest's log_number only
+//      moves past a WAL once every generation written to it is in tables.
+//   3. Memtables: all buckets switch memtables together when the WAL rolls;
+//      imm_ holds the retired generations oldest first and at most
+//      kMaxImmutableGenerations of them; they are flushed in that order.
+//   4. Only the group-commit leader (the front of writers_) touches log_ and
+//      inserts into mem_; it does WAL I/O without mutex_.
+//   5. mutex_ is never held across file I/O except WAL-free bookkeeping; every
+//      LogAndApply runs with manifest_busy_ set and mutex_ released.
+//   6. A table file is removed only when no installed Version that a reader
+//      may still hold lists it, and it is not a pending output.
+//   7. After a failed WAL append or sync, or a failed flush, compaction or
+//      manifest write, sticky_error_ is set and every later write returns it.
+//
+// Thread-safety: every public method may be called from any task; all may
+// yield.
+#ifndef KILN_DB_DB_IMPL_H_
+#define KILN_DB_DB_IMPL_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "cache/cache.h"
+#include "db/compaction_picker.h"
+#include "db/dbformat.h"
+#include "db/table_cache.h"
+#include "db/version.h"
+#include "db/version_edit.h"
+#include "db/version_set.h"
+#include "db/write_batch_codec.h"
+#include "kiln/db.h"
+#include "kiln/env.h"
+#include "memtable/memtable.h"
+#include "table/table_builder.h"
+#include "wal/log_writer.h"
+
+namespace kiln {
+
+// Retired memtable generations waiting for flush; a writer that would retire
+// one more waits for a flush (background mode).
+inline constexpr size_t kMaxImmutableGenerations = 4;
+// Writers queued for the commit leader; more wait to join the queue.
+inline constexpr size_t kMaxQueuedWriters = 4096;
+// One commit group carries at most this many bytes of batches...
+inline constexpr size_t kMaxCommitGroupBytes = size_t{1} << 20;
+// ...and at most this many batches.
+inline constexpr size_t kMaxCommitGroupBatches = 256;
+// A slowed writer sleeps this long, once per write.
+inline constexpr uint64_t kSlowdownSleepNs = 1'000'000;
+
+class BucketImpl;
+
+// The live snapshots' sequences. Shared with every Snapshot so that one
+// released after its Db died is caught (assert) rather than a use after free.
+class SnapshotList {
+ public:
+  explicit SnapshotList(Scheduler& scheduler) : mutex_(scheduler.NewMutex()) {}
+
+  void Add(SequenceNumber sequence) {
+    MutexLock lock(*mutex_);
+    sequences_.insert(sequence);
+  }
+  void Remove(SequenceNumber sequence) {
+    MutexLock lock(*mutex_);
+    KILN_ASSERT_MSG(db_alive_, "a Snapshot outlived its Db");
+    auto it = sequences_.find(sequence);
+    KILN_ASSERT(it != sequences_.end());
+    sequences_.erase(it);
+  }
+  // Sorted ascending, duplicates kept.
+  std::vector<SequenceNumber> Sequences() {
+    MutexLock lock(*mutex_);
+    return std::vector<SequenceNumber>(sequences_.begin(), sequences_.end());
+  }
+  void MarkDbDead() {
+    MutexLock lock(*mutex_);
+    db_alive_ = false;
+  }
+
+ private:
+  std::unique_ptr<Mutex> mutex_;
+  std::multiset<SequenceNumber> sequences_;
+  bool db_alive_ = true;
+};
+
+
+// One generation of memtables: the memtable of every bucket, written while
+// one WAL was current.
+struct MemGeneration {
+  // bucket id -> memtable; a bucket created later has none here (empty).
+  std::map<uint32_t, std::shared_ptr<MemTable>> tables;
+  // The WAL this generation's writes went to.
+  uint64_t log_number = 0;
+  // Increasing per generation, for waiters on a flush.
+  uint64_t id = 0;
+
+  bool Empty() const;
+  size_t MemoryUsage() const;
+};
+
+// Inserts one WAL payload (write_batch_codec.h) into gen's memtables, as if
+// its entries applied in order at one sequence: a later entry for the same
+// key, or a later range deletion covering it, replaces an earlier one.
+// Corruption if the payload is malformed or names a bucket gen lacks.
+// REQUIRES: the caller serialises inserts into gen.
+[[nodiscard]] absl::StatusOr<DecodedBatchHeader> InsertBatchPayload(std::string_view payload,
+                                                                    MemGeneration& gen);
+
+// The table layer's options for a bucket's tables.
+TableBuilderOptions TableOptionsFor(const BucketOptions& options);
+// InvalidArgument if a bucket's options are out of the table layer's bounds.
+[[nodiscard]] absl::Status ValidateBucketOptionsForDb(const BucketOptions& options);
+
+class DbImpl final : public Db {
+ public:
+  DbImpl(const Options& options, std::string dbname);
+  ~DbImpl() override;
+  DbImpl(const DbImpl&) = delete;
+  DbImpl& operator=(const DbImpl&) = delete;
+
+  // Db.
+  absl::StatusOr<CommitInfo> Put(std::string_view key, std::string_view value,
+                                 const WriteOptions& options) override;
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key,
+                                                 const ReadOptions& options) override;
+  absl::StatusOr<CommitInfo> Delete(std::string_view key, const WriteOptions& options) override;
+  absl::StatusOr<CommitInfo> DeleteRange(std::string_view begin, std::string_view end,
+                                         const WriteOptions& options) override;
+  std::unique_ptr<Iterator> NewIterator(const ReadOptions& options) override;
+  absl::StatusOr<CommitInfo> Write(const WriteBatch& batch, const WriteOptions& options) override;
+  absl::StatusOr<Bucket*> GetOrCreateBucket(std::string_view name,
+                                            const BucketOptions& options) override;
+  Bucket* DefaultBucket() override;
+  std::unique_ptr<Snapshot> GetSnapshot() override;
+  absl::Status Persist(Durability durability) override;
+  absl::Status Flush() override;
+  absl::Status CompactRange(std::optional<std::string_view> begin,
+                            std::optional<std::string_view> end) override;
+  absl::StatusOr<bool> DoMaintenanceStep() override;
+  Stats GetStats() override;
+  absl::Status CheckInvariants() override;
+  absl::Status Close() override;
+
+  // For BucketImpl.
+  absl::StatusOr<std::optional<std::string>> GetFromBucket(uint32_t bucket_id,
+                                                           std::string_view key,
+                                                           const ReadOptions& options);
+  std::unique_ptr<Iterator> NewBucketIterator(uint32_t bucket_id, const ReadOptions& options);
+
+  // Opens or creates the database (db_open.cc). May yield.
+  [[nodiscard]] absl::Status OpenImpl();
+
+ private:
+  // A task waiting in the commit queue: a batch to commit, or a barrier that
+  // needs exclusive use of the WAL (a sync, a forced memtable switch).
+  struct Writer {
+    enum class Kind : uint8_t { kBatch, kPersist, kSwitch };
+    Kind kind = Kind::kBatch;
+    const WriteBatch* batch = nullptr;
+    // The WAL payload; its sequence is filled in by the leader.
+    std::string payload;
+    uint64_t user_bytes = 0;
+    Durability durability = Durability::kBuffered;
+    bool done = false;
+    absl::Status status;
+    SequenceNumber sequence = 0;
+    std::unique_ptr<CondVar> cv;
+  };
+
+  // --- db_open.cc
+  // REQUIRES: mutex_ not held. May yield.
+  absl::Status RecoverWals(MemGeneration& recovered, SequenceNumber& max_sequence);
+  absl::Status ReplayWal(uint64_t number, bool newest, MemGeneration& recovered,
+                         SequenceNumber& max_sequence);
+  // Creates WAL number and makes its name durable. May yield.
+  absl::StatusOr<std::unique_ptr<LogWriter>> CreateWal(uint64_t number);
+  // Removes files no Version or pending work needs (and, at open, temporary
+  // files and old manifests a crash left). REQUIRES: mutex_ held (released
+  // around the removals). May yield.
+  void RemoveObsoleteFiles(bool at_open);
+
+  // --- db_write.cc
+  absl::StatusOr<CommitInfo> WriteOne(ValueType type, uint32_t bucket_id, std::string_view key,
+                                      std::string_view value, const WriteOptions& options);
+  // Queues w and waits until it is done or at the front. REQUIRES: mutex_ held.
+  void EnqueueAndWait(Writer& w);
+  // Pops the first count writers, completing all but the leader, and wakes
+  // the next front. REQUIRES: mutex_ held.
+  void FinishGroup(size_t count, const absl::Status& status);
+  // The leader's work for a batch group. REQUIRES: mutex_ held; w is front.
+  void CommitGroup(Writer& leader);
+  // Makes room in mem_ (stall, stop, switch) before a write. REQUIRES:
+  // mutex_ held, caller is the leader. May release mutex_.
+  absl::Status MakeRoomForWrite(bool force_switch);
+  // Retires mem_ and rolls the WAL. REQUIRES: as MakeRoomForWrite.
+  absl::Status SwitchMemTable();
+  // Checks the batch's buckets exist; fills w.payload and w.user_bytes.
+  // REQUIRES: mutex_ held.
+  absl::Status PrepareBatch(const WriteBatch& batch, Writer& w);
+  void SetStickyError(const absl::Status& status);
+
+  // --- db_flush.cc
+  // Flushes the oldest retired generation. REQUIRES: mutex_ held,
+  // !flush_running_. Releases mutex_ during I/O.
+  absl::Status FlushOldestImmutable();
+  // Writes one memtable to an L0 table. REQUIRES: mutex_ not held. May yield.
+  absl::StatusOr<std::optional<FileMetaData>> WriteLevel0Table(const MemTable& mem,
+                                                               uint32_t bucket_id,
+                                                               const BucketOptions& options,
+                                                               uint64_t number);
+  // Applies edit to the manifest. REQUIRES: mutex_ held; releases it around
+  // the manifest I/O.
+  absl::Status ApplyEdit(VersionEdit& edit);
+
+  // --- db_compaction.cc
+  void MaybeScheduleWork();
+  void BackgroundLoop();
+  bool HasBackgroundWork();
+  // One flush or one compaction; whether any was done. REQUIRES: mutex_ held.
+  absl::StatusOr<bool> MaintenanceStepLocked();
+  // Picks and runs one automatic compaction. REQUIRES: mutex_ held.
+  absl::StatusOr<bool> CompactOnce();
+  int Level0Files();
+  // Runs c (picked from the current Version). REQUIRES: mutex_ held,
+  // compaction_running_ set by the caller; releases mutex_ during I/O.
+  absl::Status RunCompaction(const Compaction& c);
+
+  // --- db_read.cc helpers
+  struct ReadView;
+  ReadView AcquireReadView(uint32_t bucket_id, const ReadOptions& options);
+
+  absl::Status CheckOpen();
+  BucketOptions BucketOptionsOf(uint32_t bucket_id);
+  uint64_t NewFileNumberLocked();
+
+  const Options options_;
+  const Env& env_;
+  const std::string dbname_;
+  // Options::memtable_budget_bytes, or tiny under buggify (flush often).
+  size_t memtable_budget_bytes_ = 0;
+  std::atomic<uint64_t> bytes_read_{0};
+
+  std::unique_ptr<Mutex> mutex_;
+  std::unique_ptr<CondVar> bg_cv_;     // background work available / done
+  std::unique_ptr<CondVar> writers_cv_;  // room in writers_
+  std::unique_ptr<Cache> block_cache_;
+  std::unique_ptr<TableCache> table_cache_;
+  std::unique_ptr<VersionSet> versions_;
+  CompactionPicker picker_;
+  std::unique_ptr<FileLock> lock_;
+  std::shared_ptr<SnapshotList> snapshots_;
+
+  // Guarded by mutex_.
+  std::map<uint32_t, std::unique_ptr<BucketImpl>> buckets_;
+  std::shared_ptr<MemGeneration> mem_;
+  std::deque<std::shared_ptr<MemGeneration>> imm_;
+  uint64_t next_generation_id_ = 1;
+  uint64_t flushed_generation_id_ = 0;
+  std::unique_ptr<LogWriter> log_;  // the leader's (Invariant 4)
+  SequenceNumber last_sequence_ = 0;
+  // Recovery only: the last sequence of the last WAL record replayed.
+  SequenceNumber last_replayed_sequence_ = 0;
+  std::deque<Writer*> writers_;
+  absl::Status sticky_error_;
+  bool closed_ = false;
+  bool shutting_down_ = false;
+  bool flush_running_ = false;
+  bool compaction_running_ = false;
+  bool manifest_busy_ = false;
+  std::set<uint64_t> pending_outputs_;
+  std::vector<std::unique_ptr<Task>> tasks_;
+  Stats stats_;
+};
+
+// A bucket's handle; forwards to the DbImpl that owns it.
+class BucketImpl final : public Bucket {
+ public:
+  BucketImpl(DbImpl& db, uint32_t id, std::string name);
+  std::string_view name() const override { return name_; }
+  uint32_t id() const override { return id_; }
+  absl::StatusOr<CommitInfo> Put(std::string_view key, std::string_view value,
+                                 const WriteOptions& options) override;
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key,
+                                                 const ReadOptions& options) override;
+  absl::StatusOr<CommitInfo> Delete(std::string_view key, const WriteOptions& options) override;
+  absl::StatusOr<CommitInfo> DeleteRange(std::string_view begin, std::string_view end,
+                                         const WriteOptions& options) override;
+  std::unique_ptr<Iterator> NewIterator(const ReadOptions& options) override;
+
+ private:
+  DbImpl& db_;
+  const uint32_t id_;
+  const std::string name_;
+};
+
+}  // namespace kiln
+
+#endif  // KILN_DB_DB_IMPL_H_

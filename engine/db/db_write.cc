@@ -1,0 +1,348 @@
+// DbImpl's write path: group commit, backpressure, memtable and WAL switch.
+//
+// Writers queue in writers_; the front one is the leader. It makes room in
+// the memtable (stalling if L0 is too deep), takes a group of batches from
+// the queue, assigns them consecutive sequences, appends one WAL record per
+// batch and syncs once at the strongest durability in the group, all
+// without the mutex; then, under the mutex, inserts the batches into the
+// memtables, publishes the last sequence and wakes the group.
+#include <algorithm>
+#include <utility>
+
+#include "db/db_impl.h"
+#include "db/file_names.h"
+#include "kiln/status.h"
+#include "util/assert.h"
+#include "util/coding.h"
+#include "util/sim_hooks.h"
+#include "util/status_macros.h"
+
+namespace kiln {
+namespace {
+
+// Inserts a batch's entries, each at its own sequence.
+class MemTableInserter final : public BatchHandler {
+ public:
+  explicit MemTableInserter(MemGeneration& gen) : gen_(gen) {}
+  absl::Status Apply(SequenceNumber sequence, ValueType type, uint32_t bucket_id,
+                     std::string_view key, std::string_view value) override {
+    auto it = gen_.tables.find(bucket_id);
+    if (it == gen_.tables.end()) {
+      return Corruption("batch names unknown bucket " + std::to_string(bucket_id));
+    }
+    if (sequence == 0 || sequence > kMaxSequenceNumber) {
+      return Corruption("batch sequence " + std::to_string(sequence) + " out of range");
+    }
+    if (type == ValueType::kRangeDeletion && !(key < value)) {
+      return Corruption("batch holds an empty range deletion");
+    }
+    it->second->Add(sequence, type, key, value);
+    return absl::OkStatus();
+  }
+
+ private:
+  MemGeneration& gen_;
+};
+
+// Checks bucket ids and counts user bytes.
+class BatchChecker final : public BatchHandler {
+ public:
+  explicit BatchChecker(const std::map<uint32_t, std::unique_ptr<BucketImpl>>& buckets)
+      : buckets_(buckets) {}
+  absl::Status Apply(SequenceNumber /*sequence*/, ValueType /*type*/, uint32_t bucket_id, std::string_view key,
+                     std::string_view value) override {
+    if (buckets_.find(bucket_id) == buckets_.end()) {
+      return absl::InvalidArgumentError("the batch names unknown bucket " +
+                                        std::to_string(bucket_id));
+    }
+    user_bytes += key.size() + value.size();
+    return absl::OkStatus();
+  }
+  uint64_t user_bytes = 0;
+
+ private:
+  const std::map<uint32_t, std::unique_ptr<BucketImpl>>& buckets_;
+};
+
+WalSyncMode SyncModeFor(Durability durability) {
+  return durability == Durability::kSyncAll ? WalSyncMode::kSyncAll : WalSyncMode::kSyncData;
+}
+
+}  // namespace
+
+absl::StatusOr<DecodedBatchHeader> InsertBatchPayload(std::string_view payload,
+                                                      MemGeneration& gen) {
+  MemTableInserter inserter(gen);
+  return DecodeBatchPayload(payload, inserter);
+}
+
+void DbImpl::SetStickyError(const absl::Status& status) {
+  mutex_->AssertHeld();
+  KILN_ASSERT(!status.ok());
+  if (sticky_error_.ok()) {
+    KILN_PROBE(true, "db: sticky error, the database is now read-only");
+    sticky_error_ = status;
+  }
+  bg_cv_->SignalAll();
+}
+
+absl::Status DbImpl::PrepareBatch(const WriteBatch& batch, Writer& w) {
+  mutex_->AssertHeld();
+  // A placeholder sequence (the decoder rejects 0); the leader sets the real one.
+  w.payload = EncodeBatchPayload(batch, /*sequence=*/1);
+  BatchChecker checker(buckets_);
+  KILN_ASSIGN_OR_RETURN(DecodedBatchHeader header, DecodeBatchPayload(w.payload, checker));
+  KILN_ASSERT(header.count == batch.count());
+  w.user_bytes = checker.user_bytes;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<CommitInfo> DbImpl::Put(std::string_view key, std::string_view value,
+                                       const WriteOptions& options) {
+  WriteBatch batch;
+  KILN_RETURN_IF_ERROR(batch.Put(key, value));
+  return Write(batch, options);
+}
+
+absl::StatusOr<CommitInfo> DbImpl::Delete(std::string_view key, const WriteOptions& options) {
+  WriteBatch batch;
+  KILN_RETURN_IF_ERROR(batch.Delete(key));
+  return Write(batch, options);
+}
+
+absl::StatusOr<CommitInfo> DbImpl::DeleteRange(std::string_view begin, std::string_view end,
+                                               const WriteOptions& options) {
+  WriteBatch batch;
+  KILN_RETURN_IF_ERROR(batch.DeleteRange(begin, end));
+  return Write(batch, options);
+}
+
+absl::StatusOr<CommitInfo> DbImpl::Write(const WriteBatch& batch, const WriteOptions& options) {
+  Writer w;
+  w.kind = Writer::Kind::kBatch;
+  w.batch = &batch;
+  w.durability = std::max(options_.durability, options.durability.value_or(Durability::kBuffered));
+  MutexLock lock(*mutex_);
+  KILN_RETURN_IF_ERROR(CheckOpen());
+  if (options_.read_only) return absl::FailedPreconditionError("the database is read-only");
+  if (!sticky_error_.ok()) return sticky_error_;
+  if (batch.empty()) return CommitInfo{.sequence = last_sequence_};
+  KILN_RETURN_IF_ERROR(PrepareBatch(batch, w));
+  EnqueueAndWait(w);
+  if (!w.done) CommitGroup(w);
+  KILN_ASSERT(w.done);
+  if (!w.status.ok()) return w.status;
+  return CommitInfo{.sequence = w.sequence};
+}
+
+void DbImpl::EnqueueAndWait(Writer& w) {
+  mutex_->AssertHeld();
+  w.cv = env_.scheduler->NewCondVar(*mutex_);
+  while (writers_.size() >= kMaxQueuedWriters) writers_cv_->Wait();
+  writers_.push_back(&w);
+  while (!w.done && writers_.front() != &w) w.cv->Wait();
+}
+
+void DbImpl::FinishGroup(size_t count, const absl::Status& status) {
+  mutex_->AssertHeld();
+  KILN_ASSERT(count <= writers_.size());
+  for (size_t i = 0; i < count; ++i) {
+    Writer* w = writers_.front();
+    writers_.pop_front();
+    if (w->status.ok()) w->status = status;
+    w->done = true;
+    w->cv->Signal();
+  }
+  if (!writers_.empty()) writers_.front()->cv->Signal();
+  writers_cv_->SignalAll();
+}
+
+void DbImpl::CommitGroup(Writer& leader) {
+  mutex_->AssertHeld();
+  KILN_ASSERT(writers_.front() == &leader);
+  absl::Status status = MakeRoomForWrite(/*force_switch=*/false);
+  if (!status.ok()) {
+    FinishGroup(1, status);
+    return;
+  }
+  // The group: consecutive batch writers from the front, within the bounds.
+  size_t count = 0;
+  size_t bytes = 0;
+  Durability durability = Durability::kBuffered;
+  for (Writer* w : writers_) {
+    if (w->kind != Writer::Kind::kBatch) break;
+    if (count > 0 && (count >= kMaxCommitGroupBatches ||
+                      bytes + w->payload.size() > kMaxCommitGroupBytes)) {
+      break;
+    }
+    ++count;
+    bytes += w->payload.size();
+    durability = std::max(durability, w->durability);
+  }
+  KILN_ASSERT(count >= 1);
+  std::vector<Writer*> group(writers_.begin(), writers_.begin() + static_cast<ptrdiff_t>(count));
+  // Each entry takes its own sequence; a batch's CommitInfo names its last.
+  SequenceNumber next = last_sequence_ + 1;
+  for (Writer* w : group) {
+    KILN_ASSERT(w->batch->count() > 0);
+    KILN_ASSERT(next + w->batch->count() - 1 <= kMaxSequenceNumber);
+    EncodeFixed64(w->payload.data(), next);
+    next += w->batch->count();
+    w->sequence = next - 1;
+  }
+  LogWriter* log = log_.get();
+  KILN_ASSERT(log != nullptr);
+
+  mutex_->Unlock();
+  uint64_t wal_bytes = log->size_bytes();
+  for (Writer* w : group) {
+    status = log->AddRecord(w->payload);
+    if (!status.ok()) break;
+  }
+  bool synced = false;
+  if (status.ok() && durability >= Durability::kSyncData) {
+    if (KILN_BUGGIFY) env_.clock->SleepNs(100'000);
+    status = log->Sync(SyncModeFor(durability));
+    synced = true;
+  }
+  wal_bytes = log->size_bytes() - wal_bytes;
+  mutex_->Lock();
+
+  stats_.wal_bytes_written += wal_bytes;
+  if (synced) ++stats_.wal_syncs;
+  if (!status.ok()) {
+    // The WAL may now hold some of the group: those writes may or may not
+    // survive a crash, which the contract allows for failed writes.
+    SetStickyError(status);
+    FinishGroup(count, status);
+    return;
+  }
+  for (Writer* w : group) {
+    absl::StatusOr<DecodedBatchHeader> header = InsertBatchPayload(w->payload, *mem_);
+    KILN_ASSERT_MSG(header.ok(), "a validated batch failed to apply");
+    stats_.bytes_written += w->user_bytes;
+  }
+  last_sequence_ = group.back()->sequence;
+  versions_->SetLastSequence(last_sequence_);
+  FinishGroup(count, absl::OkStatus());
+}
+
+absl::Status DbImpl::Persist(Durability durability) {
+  Writer w;
+  w.kind = Writer::Kind::kPersist;
+  MutexLock lock(*mutex_);
+  KILN_RETURN_IF_ERROR(CheckOpen());
+  if (options_.read_only) return absl::OkStatus();
+  if (!sticky_error_.ok()) return sticky_error_;
+  EnqueueAndWait(w);
+  KILN_ASSERT(!w.done);
+  absl::Status status = sticky_error_;
+  if (status.ok() && durability >= Durability::kSyncData) {
+    LogWriter* log = log_.get();
+    mutex_->Unlock();
+    status = log->Sync(SyncModeFor(durability));
+    mutex_->Lock();
+    ++stats_.wal_syncs;
+    if (!status.ok()) SetStickyError(status);
+  }
+  FinishGroup(1, status);
+  return status;
+}
+
+int DbImpl::Level0Files() {
+  mutex_->AssertHeld();
+  std::shared_ptr<const Version> version = versions_->current();
+  size_t most = 0;
+  for (const auto& [id, bucket] : version->buckets()) {
+    most = std::max(most, bucket->levels[0].size());
+  }
+  return static_cast<int>(most);
+}
+
+absl::Status DbImpl::MakeRoomForWrite(bool force_switch) {
+  mutex_->AssertHeld();
+  bool slowed = false;
+  bool counted_stall = false;
+  const bool background = options_.background_tasks > 0;
+  // Each round either returns or waits for background progress, which is
+  // finite; the bound catches a wait that never makes progress.
+  constexpr int kMaxRounds = 1 << 30;
+  for (int round = 0; round < kMaxRounds; ++round) {
+    if (!sticky_error_.ok()) return sticky_error_;
+    if (shutting_down_) return absl::FailedPreconditionError("the database is closing");
+    const int l0_files = Level0Files();
+    if (!force_switch && !slowed && l0_files >= options_.l0_slowdown_trigger) {
+      KILN_PROBE(true, "db: writer slowed by L0 depth");
+      slowed = true;
+      if (!counted_stall) ++stats_.stalls;
+      counted_stall = true;
+      mutex_->Unlock();
+      env_.clock->SleepNs(kSlowdownSleepNs);
+      mutex_->Lock();
+      stats_.stall_time_ns += kSlowdownSleepNs;
+      continue;
+    }
+    if (!force_switch && background && l0_files >= options_.l0_stop_trigger) {
+      KILN_PROBE(true, "db: writer stopped by L0 depth");
+      if (!counted_stall) ++stats_.stalls;
+      counted_stall = true;
+      const uint64_t start_ns = env_.clock->MonotonicNs();
+      MaybeScheduleWork();
+      bg_cv_->Wait();
+      stats_.stall_time_ns += env_.clock->MonotonicNs() - start_ns;
+      continue;
+    }
+    if (force_switch ? mem_->Empty() : mem_->MemoryUsage() < memtable_budget_bytes_) {
+      return absl::OkStatus();
+    }
+    if (imm_.size() >= kMaxImmutableGenerations) {
+      KILN_PROBE(true, "db: writer waits for a memtable flush");
+      if (background || flush_running_) {
+        MaybeScheduleWork();
+        bg_cv_->Wait();
+      } else {
+        // Manual maintenance: flush here rather than let memory grow.
+        KILN_RETURN_IF_ERROR(FlushOldestImmutable());
+      }
+      continue;
+    }
+    return SwitchMemTable();
+  }
+  return absl::InternalError("MakeRoomForWrite made no progress");
+}
+
+absl::Status DbImpl::SwitchMemTable() {
+  mutex_->AssertHeld();
+  const uint64_t new_number = versions_->NewFileNumber();
+  std::unique_ptr<LogWriter> old_log = std::move(log_);
+  mutex_->Unlock();
+  // The old WAL is read strictly at recovery (no torn tail allowed), so make
+  // all of it durable before writing anywhere else.
+  absl::Status status = old_log->Sync(WalSyncMode::kSyncAll);
+  absl::StatusOr<std::unique_ptr<LogWriter>> new_log = absl::InternalError("unreachable");
+  if (status.ok()) status = old_log->Close();
+  if (status.ok()) {
+    new_log = CreateWal(new_number);
+    status = new_log.status();
+  }
+  mutex_->Lock();
+  ++stats_.wal_syncs;
+  if (!status.ok()) {
+    log_ = std::move(old_log);
+    SetStickyError(status);
+    return status;
+  }
+  log_ = *std::move(new_log);
+  imm_.push_back(mem_);
+  auto gen = std::make_shared<MemGeneration>();
+  gen->log_number = new_number;
+  gen->id = next_generation_id_++;
+  for (const auto& [id, bucket] : buckets_) {
+    gen->tables.emplace(id, std::make_shared<MemTable>(env_.NewRandom("memtable")));
+  }
+  mem_ = std::move(gen);
+  MaybeScheduleWork();
+  return absl::OkStatus();
+}
+
+}  // namespace kiln

@@ -38,5 +38,12 @@ set +e; "$dst" run --workload=selftest-unsafe --seeds=40 --jobs=2 >/tmp/dst_unsa
 [ "$got" -eq 1 ] || { echo "selftest-unsafe exited $got, want 1"; cat /tmp/dst_unsafe.$$; exit 1; }
 grep -q 'lost acknowledged records' /tmp/dst_unsafe.$$ || { cat /tmp/dst_unsafe.$$; exit 1; }
 grep -q 'replay: ./bazelw run //tools:dst -- replay --workload=selftest-unsafe --seed=' /tmp/dst_unsafe.$$ || { cat /tmp/dst_unsafe.$$; exit 1; }
-rm -f /tmp/dst_out.$$ /tmp/dst_run.$$ /tmp/dst_unsafe.$$
+# The engine workload: the real engine against its model, crashes and faults.
+"$dst" run --workload=engine --seeds=20 --jobs=2 >/tmp/dst_engine.$$ 2>&1 || { cat /tmp/dst_engine.$$; exit 1; }
+grep -q 'dst: 20 seeds, 0 failed' /tmp/dst_engine.$$ || { cat /tmp/dst_engine.$$; exit 1; }
+engine1=$("$dst" replay --workload=engine --seed=3 | tail -n 1)
+engine2=$("$dst" replay --workload=engine --seed=3 | tail -n 1)
+echo "$engine1" | grep -Eq '^seed=3 trace_hash=[0-9a-f]{16} result=pass$' || { echo "bad engine replay line: $engine1"; exit 1; }
+[ "$engine1" = "$engine2" ] || { echo "engine replay is not deterministic: $engine1 vs $engine2"; exit 1; }
+rm -f /tmp/dst_out.$$ /tmp/dst_run.$$ /tmp/dst_unsafe.$$ /tmp/dst_engine.$$
 echo "dst CLI: ok"

@@ -6,6 +6,7 @@
 #include "db/compaction_job.h"
 #include "db/db_impl.h"
 #include "db/file_names.h"
+#include "db/level_iterator.h"
 #include "db/merging_iterator.h"
 #include "kiln/status.h"
 #include "util/assert.h"
@@ -105,17 +106,36 @@ absl::Status DbImpl::RunCompaction(const Compaction& c) {
   absl::Status status;
   std::vector<MergingChild> children;
   std::vector<RangeTombstone> tombstones;
-  for (const FileList* files : {&c.inputs, &c.output_level_inputs}) {
+  // Checked reads that leave the block cache to the foreground's working set.
+  const TableReadOptions read{.verify_checksums = true, .fill_cache = false};
+  // L0 inputs overlap: one merge child each. A level >= 1 is one sorted run:
+  // one child that opens its tables as it goes, however many there are.
+  for (const auto& [files, level] :
+       {std::pair{&c.inputs, c.level}, std::pair{&c.output_level_inputs, c.output_level}}) {
+    if (files->empty() || !status.ok()) continue;
     for (const auto& file : *files) {
+      if (level >= 1 && file->num_range_tombstones == 0) continue;
       absl::StatusOr<std::shared_ptr<const OpenTable>> table = table_cache_->Get(*file);
-      absl::StatusOr<std::unique_ptr<InternalIterator>> it = table_cache_->NewIterator(*file);
-      if (!table.ok() || !it.ok()) {
-        status = !table.ok() ? table.status() : it.status();
+      if (!table.ok()) {
+        status = table.status();
         break;
       }
       tombstones.insert(tombstones.end(), (*table)->range_tombstones.begin(),
                         (*table)->range_tombstones.end());
+      if (level >= 1) continue;
+      absl::StatusOr<std::unique_ptr<InternalIterator>> it = table_cache_->NewIterator(*file, read);
+      if (!it.ok()) {
+        status = it.status();
+        break;
+      }
       children.push_back(MergingChild{.iterator = *std::move(it), .sequence_max = file->largest_seq});
+    }
+    if (level >= 1 && status.ok()) {
+      LevelIteratorOptions level_options;
+      level_options.read = read;
+      children.push_back(MergingChild{
+          .iterator = NewLevelIterator(*table_cache_, *files, std::move(level_options)),
+          .sequence_max = LevelSequenceMax(*files)});
     }
   }
   absl::StatusOr<CompactionJobResult> result = absl::InternalError("not run");

@@ -170,12 +170,16 @@ absl::Status DbImpl::Flush() {
   // Every generation retired so far holds only writes committed before now.
   const uint64_t target = imm_.empty() ? flushed_generation_id_ : imm_.back()->id;
   constexpr int kMaxFlushWaits = 1 << 30;
+  // Kicks the background tasks once: signalling on every round would wake
+  // other waiters that signal back (see MakeRoomForWrite).
+  bool kicked = false;
   for (int i = 0; i < kMaxFlushWaits && flushed_generation_id_ < target; ++i) {
     if (!sticky_error_.ok()) return sticky_error_;
     if (options_.background_tasks == 0 && !flush_running_) {
       KILN_RETURN_IF_ERROR(FlushOldestImmutable());
     } else {
-      MaybeScheduleWork();
+      if (!kicked) MaybeScheduleWork();
+      kicked = true;
       bg_cv_->Wait();
     }
   }

@@ -193,6 +193,7 @@ Stats DbImpl::GetStats() {
     stats.cache_hits = cache.hits;
     stats.cache_misses = cache.misses;
   }
+  stats.tables_skipped_by_prefix = tables_skipped_by_prefix_.load(std::memory_order_relaxed);
   if (stats.bytes_written > 0) {
     stats.write_amplification =
         static_cast<double>(stats.wal_bytes_written + stats.table_bytes_written) /

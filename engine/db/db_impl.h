@@ -264,6 +264,8 @@ class DbImpl final : public Db {
   // Options::memtable_budget_bytes, or tiny under buggify (flush often).
   size_t memtable_budget_bytes_ = 0;
   std::atomic<uint64_t> bytes_read_{0};
+  // Stats::tables_skipped_by_prefix.
+  std::atomic<uint64_t> tables_skipped_by_prefix_{0};
 
   std::unique_ptr<Mutex> mutex_;
   std::unique_ptr<CondVar> bg_cv_;     // background work available / done

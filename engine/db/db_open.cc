@@ -226,9 +226,20 @@ absl::Status DbImpl::RecoverWals(MemGeneration& recovered, SequenceNumber& max_s
     }
   }
   std::sort(wals.begin(), wals.end());
+  // The newest WAL that holds any bytes is the one a crash may have torn.
+  // Empty WALs after it are ones an open created before its manifest edit
+  // failed or a crash cut it short; nothing was ever written to them, so
+  // they must not turn the torn tail before them into corruption.
+  size_t newest = wals.empty() ? 0 : wals.size() - 1;
+  while (newest > 0) {
+    KILN_ASSIGN_OR_RETURN(uint64_t size_bytes,
+                          env_.file_system->FileSize(WalFileName(dbname_, wals[newest])));
+    if (size_bytes > 0) break;
+    KILN_PROBE(true, "db: recovery skips an empty WAL a failed open left");
+    --newest;
+  }
   for (size_t i = 0; i < wals.size(); ++i) {
-    KILN_RETURN_IF_ERROR(ReplayWal(wals[i], /*newest=*/i + 1 == wals.size(), recovered,
-                                   max_sequence));
+    KILN_RETURN_IF_ERROR(ReplayWal(wals[i], /*newest=*/i >= newest, recovered, max_sequence));
   }
   return absl::OkStatus();
 }
@@ -309,7 +320,9 @@ void DbImpl::RemoveObsoleteFiles(bool at_open) {
           remove = at_open;
           break;
         case FileKind::kManifest:
-          remove = at_open && number < manifest_number;
+          // Only one manifest is live. A roll-over that crashed before
+          // CURRENT switched leaves a newer-numbered one, never read again.
+          remove = at_open && number != manifest_number;
           break;
         default:
           break;

@@ -6,6 +6,7 @@
 
 #include "db/db_impl.h"
 #include "db/db_iterator.h"
+#include "db/level_iterator.h"
 #include "db/merging_iterator.h"
 #include "db/range_tombstones.h"
 #include "kiln/status.h"
@@ -24,6 +25,11 @@ struct DbImpl::ReadView {
 };
 
 namespace {
+
+TableReadOptions TableReadOptionsFor(const ReadOptions& options) {
+  return TableReadOptions{.verify_checksums = options.verify_checksums,
+                          .fill_cache = options.fill_cache};
+}
 
 class TombstoneView final : public RangeTombstoneView {
  public:
@@ -166,6 +172,7 @@ absl::StatusOr<std::optional<std::string>> DbImpl::GetFromBucket(uint32_t bucket
   // table whose range holds the key, before and after the one that answers.
   SequenceNumber max_covering = 0;
   std::optional<TableGetResult> found;
+  const TableReadOptions read = TableReadOptionsFor(options);
   for (int level = 0; level < kNumLevels; ++level) {
     const FileList files = view.version->OverlappingFiles(bucket_id, level, key, key);
     for (const auto& file : files) {
@@ -173,7 +180,7 @@ absl::StatusOr<std::optional<std::string>> DbImpl::GetFromBucket(uint32_t bucket
       max_covering = std::max(max_covering, table->tombstones->MaxCoveringSeq(key, view.snapshot));
       if (found.has_value()) continue;
       KILN_ASSIGN_OR_RETURN(std::optional<TableGetResult> result,
-                            table->reader->Get(key, view.snapshot));
+                            table->reader->Get(key, view.snapshot, read));
       if (result.has_value()) found = std::move(result);
     }
   }
@@ -220,17 +227,45 @@ std::unique_ptr<Iterator> DbImpl::NewBucketIterator(uint32_t bucket_id,
   if (options.lower_bound.has_value()) lower = *options.lower_bound;
   std::optional<std::string_view> upper;
   if (options.upper_bound.has_value()) upper = *options.upper_bound;
-  for (int level = 0; level < kNumLevels; ++level) {
-    const FileList files = view.version->OverlappingFiles(bucket_id, level, lower, upper);
+  const TableReadOptions read = TableReadOptionsFor(options);
+  // Every table's range tombstones apply, even one whose points are skipped:
+  // the prefix filter holds point keys only (table_reader.h).
+  auto add_tombstones = [&](const OpenTable& table) {
+    tombstones.insert(tombstones.end(), table.range_tombstones.begin(),
+                      table.range_tombstones.end());
+  };
+  // L0 tables overlap one another: one child each.
+  for (const auto& file : view.version->OverlappingFiles(bucket_id, 0, lower, upper)) {
+    absl::StatusOr<std::shared_ptr<const OpenTable>> table = table_cache_->Get(*file);
+    if (!table.ok()) return std::make_unique<ErrorIterator>(table.status());
+    add_tombstones(**table);
+    if (options.prefix.has_value() && !(*table)->reader->PrefixMayMatch(*options.prefix)) {
+      tables_skipped_by_prefix_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    absl::StatusOr<std::unique_ptr<InternalIterator>> it = table_cache_->NewIterator(*file, read);
+    if (!it.ok()) return std::make_unique<ErrorIterator>(it.status());
+    children.push_back(MergingChild{.iterator = *std::move(it), .sequence_max = file->largest_seq});
+  }
+  // Each deeper level is one sorted run: one child that opens its tables as
+  // it reaches them. Only tables with tombstones are opened up front.
+  for (int level = 1; level < kNumLevels; ++level) {
+    FileList files = view.version->OverlappingFiles(bucket_id, level, lower, upper);
+    if (files.empty()) continue;
     for (const auto& file : files) {
+      if (file->num_range_tombstones == 0) continue;
       absl::StatusOr<std::shared_ptr<const OpenTable>> table = table_cache_->Get(*file);
       if (!table.ok()) return std::make_unique<ErrorIterator>(table.status());
-      absl::StatusOr<std::unique_ptr<InternalIterator>> it = table_cache_->NewIterator(*file);
-      if (!it.ok()) return std::make_unique<ErrorIterator>(it.status());
-      tombstones.insert(tombstones.end(), (*table)->range_tombstones.begin(),
-                        (*table)->range_tombstones.end());
-      children.push_back(MergingChild{.iterator = *std::move(it), .sequence_max = file->largest_seq});
+      add_tombstones(**table);
     }
+    const SequenceNumber sequence_max = LevelSequenceMax(files);
+    LevelIteratorOptions level_options;
+    level_options.read = read;
+    level_options.prefix = options.prefix;
+    level_options.tables_skipped_by_prefix = &tables_skipped_by_prefix_;
+    children.push_back(MergingChild{
+        .iterator = NewLevelIterator(*table_cache_, std::move(files), std::move(level_options)),
+        .sequence_max = sequence_max});
   }
   if (children.size() > kMaxMergingChildren) {
     return std::make_unique<ErrorIterator>(

@@ -263,6 +263,15 @@ absl::Status DbImpl::MakeRoomForWrite(bool force_switch) {
   mutex_->AssertHeld();
   bool slowed = false;
   bool counted_stall = false;
+  // Wake the background tasks once, not on every round: two waiters that
+  // each SignalAll before waiting wake each other forever while the task
+  // they wait for is in I/O (a busy loop; a livelock under simulation,
+  // where time only advances when nothing can run).
+  bool kicked = false;
+  auto kick_once = [&] {
+    if (!kicked) MaybeScheduleWork();
+    kicked = true;
+  };
   const bool background = options_.background_tasks > 0;
   // Each round either returns or waits for background progress, which is
   // finite; the bound catches a wait that never makes progress.
@@ -287,7 +296,7 @@ absl::Status DbImpl::MakeRoomForWrite(bool force_switch) {
       if (!counted_stall) ++stats_.stalls;
       counted_stall = true;
       const uint64_t start_ns = env_.clock->MonotonicNs();
-      MaybeScheduleWork();
+      kick_once();
       bg_cv_->Wait();
       stats_.stall_time_ns += env_.clock->MonotonicNs() - start_ns;
       continue;
@@ -298,7 +307,7 @@ absl::Status DbImpl::MakeRoomForWrite(bool force_switch) {
     if (imm_.size() >= kMaxImmutableGenerations) {
       KILN_PROBE(true, "db: writer waits for a memtable flush");
       if (background || flush_running_) {
-        MaybeScheduleWork();
+        kick_once();
         bg_cv_->Wait();
       } else {
         // Manual maintenance: flush here rather than let memory grow.

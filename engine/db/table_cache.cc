@@ -19,8 +19,8 @@ std::string CacheKey(uint64_t number) {
 // Keeps an open table alive under its iterator.
 class PinnedTableIterator final : public InternalIterator {
  public:
-  explicit PinnedTableIterator(std::shared_ptr<const OpenTable> table)
-      : table_(std::move(table)), inner_(table_->reader->NewIterator()) {}
+  PinnedTableIterator(std::shared_ptr<const OpenTable> table, const TableReadOptions& read)
+      : table_(std::move(table)), inner_(table_->reader->NewIterator(read)) {}
   bool Valid() const override { return inner_->Valid(); }
   void SeekToFirst() override { inner_->SeekToFirst(); }
   void SeekToLast() override { inner_->SeekToLast(); }
@@ -40,9 +40,10 @@ class PinnedTableIterator final : public InternalIterator {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<InternalIterator>> TableCache::NewIterator(
-    const FileMetaData& meta) {
+    const FileMetaData& meta, const TableReadOptions& read) {
   KILN_ASSIGN_OR_RETURN(std::shared_ptr<const OpenTable> table, Get(meta));
-  return std::unique_ptr<InternalIterator>(std::make_unique<PinnedTableIterator>(std::move(table)));
+  return std::unique_ptr<InternalIterator>(
+      std::make_unique<PinnedTableIterator>(std::move(table), read));
 }
 
 TableCache::TableCache(const Env& env, std::string dbname, size_t max_open_tables,
@@ -67,6 +68,7 @@ absl::StatusOr<std::shared_ptr<const OpenTable>> TableCache::Get(const FileMetaD
   options.file_size = meta.size_bytes;
   options.block_cache = block_cache_;
   options.cache_id = meta.number;
+  options.verify_checksums = false;  // each read decides
   options.scheduler = env_.scheduler;
   KILN_ASSIGN_OR_RETURN(table->reader, TableReader::Open(std::move(options)));
   table->range_tombstones.reserve(table->reader->RangeTombstones().size());

@@ -7,6 +7,9 @@
 // keeps its table open even if the cache evicts it meanwhile, so eviction
 // never pulls a file from under a reader.
 //
+// Readers are opened without forced data-block checks: each read says
+// whether it checks (TableReadOptions, from ReadOptions::verify_checksums).
+//
 // Thread-safety: every method is safe to call concurrently. Two tasks that
 // miss on the same table at once may both open it; the later insert wins.
 #ifndef KILN_DB_TABLE_CACHE_H_
@@ -52,7 +55,7 @@ class TableCache {
   // An iterator over meta's point entries that keeps its table open for as
   // long as it lives. May yield.
   [[nodiscard]] absl::StatusOr<std::unique_ptr<InternalIterator>> NewIterator(
-      const FileMetaData& meta);
+      const FileMetaData& meta, const TableReadOptions& read = {});
 
   // Drops the cache's reference to table number (after the file is removed).
   // May yield.

@@ -10,8 +10,8 @@
 
 namespace kiln {
 
-TableIterator::TableIterator(TableReader& table)
-    : table_(table), index_(table.index_block_, BlockKeyOrder::kInternal) {}
+TableIterator::TableIterator(TableReader& table, const TableReadOptions& read)
+    : table_(table), read_(read), index_(table.index_block_, BlockKeyOrder::kInternal) {}
 
 bool TableIterator::Valid() const { return status_.ok() && data_.has_value() && data_->Valid(); }
 
@@ -42,7 +42,7 @@ bool TableIterator::LoadDataBlock() {
     return false;
   }
   if (data_.has_value() && data_offset_ == handle.offset) return true;
-  absl::StatusOr<std::shared_ptr<const Block>> block = table_.ReadDataBlock(handle);
+  absl::StatusOr<std::shared_ptr<const Block>> block = table_.ReadDataBlock(handle, read_);
   if (!block.ok()) {
     SetError(block.status());
     return false;

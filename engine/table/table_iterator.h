@@ -11,17 +11,16 @@
 
 #include "absl/status/status.h"
 #include "table/block.h"
+#include "table/table_reader.h"
 #include "db/internal_iterator.h"
 
 namespace kiln {
-
-class TableReader;
 
 // Moves may yield (they may read a block). Thread-safety: one task at a time.
 class TableIterator final : public InternalIterator {
  public:
   // REQUIRES: table outlives the iterator.
-  explicit TableIterator(TableReader& table);
+  TableIterator(TableReader& table, const TableReadOptions& read);
 
   bool Valid() const override;
   void SeekToFirst() override;
@@ -48,6 +47,7 @@ class TableIterator final : public InternalIterator {
   void CheckEntry();
 
   TableReader& table_;
+  const TableReadOptions read_;
   BlockIterator index_;
   std::optional<BlockIterator> data_;
   uint64_t data_offset_ = 0;  // of the block data_ iterates

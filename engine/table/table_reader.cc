@@ -51,9 +51,11 @@ absl::StatusOr<std::shared_ptr<const Block>> TableReader::ReadAndParseBlock(
   return Block::Parse(std::move(contents), BlockOrigin(options_.path, handle.offset));
 }
 
-absl::StatusOr<std::shared_ptr<const Block>> TableReader::ReadDataBlock(const BlockHandle& handle) {
+absl::StatusOr<std::shared_ptr<const Block>> TableReader::ReadDataBlock(
+    const BlockHandle& handle, const TableReadOptions& read) {
+  const bool verify = options_.verify_checksums || read.verify_checksums;
   Cache* cache = options_.block_cache;
-  if (cache == nullptr) return ReadAndParseBlock(handle, options_.verify_checksums);
+  if (cache == nullptr) return ReadAndParseBlock(handle, verify);
   char key[kBlockCacheKeyBytes];
   EncodeFixed64(key, options_.cache_id);
   EncodeFixed64(key + 8, handle.offset);
@@ -65,9 +67,9 @@ absl::StatusOr<std::shared_ptr<const Block>> TableReader::ReadDataBlock(const Bl
     KILN_PROBE(block == nullptr, "block cache key held a value that is not a block");
     if (block != nullptr) return block;
   }
-  KILN_ASSIGN_OR_RETURN(std::shared_ptr<const Block> block,
-                        ReadAndParseBlock(handle, options_.verify_checksums));
-  cache->Insert(cache_key, block, block->charge_bytes());
+  KILN_ASSIGN_OR_RETURN(std::shared_ptr<const Block> block, ReadAndParseBlock(handle, verify));
+  // Cached blocks are trusted by every later read, so only checked ones go in.
+  if (read.fill_cache && verify) cache->Insert(cache_key, block, block->charge_bytes());
   return block;
 }
 
@@ -161,10 +163,11 @@ bool TableReader::PrefixMayMatch(std::string_view prefix) const {
 }
 
 absl::StatusOr<std::optional<TableGetResult>> TableReader::Get(std::string_view user_key,
-                                                               SequenceNumber snapshot) {
+                                                               SequenceNumber snapshot,
+                                                               const TableReadOptions& read) {
   KILN_ASSERT(snapshot <= kMaxSequenceNumber);
   if (!KeyMayMatch(user_key)) return std::nullopt;
-  TableIterator it(*this);
+  TableIterator it(*this, read);
   it.Seek(MakeInternalKey(user_key, snapshot, kValueTypeForSeek));
   if (!it.Valid()) {
     KILN_RETURN_IF_ERROR(it.status());
@@ -178,8 +181,8 @@ absl::StatusOr<std::optional<TableGetResult>> TableReader::Get(std::string_view 
       .sequence = parsed.sequence, .type = parsed.type, .value = std::string(it.value())};
 }
 
-std::unique_ptr<InternalIterator> TableReader::NewIterator() {
-  return std::make_unique<TableIterator>(*this);
+std::unique_ptr<InternalIterator> TableReader::NewIterator(const TableReadOptions& read) {
+  return std::make_unique<TableIterator>(*this, read);
 }
 
 }  // namespace kiln

@@ -35,13 +35,26 @@ struct TableReaderOptions {
   Cache* block_cache = nullptr;
   // Distinguishes this table's blocks from every other table's in the cache.
   uint64_t cache_id = 0;
-  // Whether data block checksums are checked; metadata blocks and the footer
-  // are always checked.
+  // Whether data block checksums are always checked (whatever a read asks);
+  // metadata blocks and the footer are always checked.
   bool verify_checksums = true;
   // If non-null, file reads are serialised by a Mutex from it so tasks may
   // share the reader; if null, one task at a time may use the reader and its
   // iterators.
   Scheduler* scheduler = nullptr;
+};
+
+// One read's choices (ReadOptions), for Get and NewIterator.
+struct TableReadOptions {
+  // Whether data block checksums are checked (they always are when
+  // TableReaderOptions::verify_checksums is set). A block read unchecked is
+  // never inserted into the block cache, so a later checked read cannot be
+  // served bytes nobody checked.
+  bool verify_checksums = true;
+  // Whether data blocks read from the file are inserted into the block cache
+  // (a scan that would evict the working set sets it false). Cached blocks
+  // are used either way.
+  bool fill_cache = true;
 };
 
 // The newest point entry of a user key visible at a snapshot.
@@ -81,12 +94,12 @@ class TableReader {
   // if the table has none. Range tombstones are not applied: the caller
   // combines RangeTombstones() from every source. Consults the filter first.
   // REQUIRES: snapshot <= kMaxSequenceNumber. May yield.
-  [[nodiscard]] absl::StatusOr<std::optional<TableGetResult>> Get(std::string_view user_key,
-                                                                  SequenceNumber snapshot);
+  [[nodiscard]] absl::StatusOr<std::optional<TableGetResult>> Get(
+      std::string_view user_key, SequenceNumber snapshot, const TableReadOptions& read = {});
 
   // Over the point entries (internal keys -> values). Moves may yield.
   // REQUIRES: the reader outlives the iterator.
-  std::unique_ptr<InternalIterator> NewIterator();
+  std::unique_ptr<InternalIterator> NewIterator(const TableReadOptions& read = {});
 
   // Sorted by (begin, sequence descending); validated at Open.
   const std::vector<StoredRangeTombstone>& RangeTombstones() const { return range_tombstones_; }
@@ -105,7 +118,8 @@ class TableReader {
   absl::StatusOr<std::shared_ptr<const Block>> ReadAndParseBlock(const BlockHandle& handle,
                                                                  bool verify_checksum);
   // Through the block cache when there is one. May yield.
-  absl::StatusOr<std::shared_ptr<const Block>> ReadDataBlock(const BlockHandle& handle);
+  absl::StatusOr<std::shared_ptr<const Block>> ReadDataBlock(const BlockHandle& handle,
+                                                            const TableReadOptions& read);
 
   TableReaderOptions options_;
   uint64_t footer_offset_ = 0;

@@ -53,6 +53,9 @@ struct Stats {
   uint64_t stall_time_ns = 0;
   uint64_t cache_hits = 0;
   uint64_t cache_misses = 0;
+  // Tables a prefix scan did not read because their prefix filter excludes
+  // the prefix (BucketOptions::prefix_length).
+  uint64_t tables_skipped_by_prefix = 0;
   std::vector<uint64_t> tables_per_level;  // default bucket, kNumLevels entries
   std::vector<uint64_t> bytes_per_level;
   // (wal + table bytes written) / user bytes written.

@@ -25,7 +25,7 @@
 namespace kiln::dst {
 namespace {
 
-constexpr std::string_view kDefaultWorkload = "selftest";
+constexpr std::string_view kDefaultWorkload = "engine";
 constexpr uint64_t kMaxSeeds = uint64_t{1} << 40;
 
 int Usage(std::string_view problem) {

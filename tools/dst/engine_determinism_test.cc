@@ -2,13 +2,11 @@
 // simulator, with crashes and faults, gives the same trace hash for the same
 // seed; every seed passes its oracles, and so does every seed that once
 // found a bug (testdata/engine_regressions.txt).
-#include <cstdlib>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <string>
 
 #include "gtest/gtest.h"
+#include "tools/dst/regression_seeds.h"
 #include "tools/dst/workload.h"
 
 namespace kiln::dst {
@@ -37,17 +35,8 @@ TEST(EngineDeterminismTest, EverySeedTwiceGivesTheSameHashAndPasses) {
 
 // Every seed that once found a bug passes forever.
 TEST(EngineDeterminismTest, RegressionSeedsPass) {
-  const std::string path = std::string(std::getenv("TEST_SRCDIR")) + "/" +
-                           std::getenv("TEST_WORKSPACE") +
-                           "/tools/dst/testdata/engine_regressions.txt";
-  std::ifstream file(path);
-  ASSERT_TRUE(file.good()) << path;
   std::unique_ptr<Workload> workload = MakeWorkload("engine");
-  for (std::string line; std::getline(file, line);) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream fields(line);
-    uint64_t seed = 0;
-    ASSERT_TRUE(fields >> seed) << line;
+  for (uint64_t seed : ReadRegressionSeeds("engine_regressions.txt")) {
     const SeedResult result = workload->Run(SeedOptions{.seed = seed});
     EXPECT_TRUE(result.passed) << "seed " << seed << ": " << result.failure;
   }

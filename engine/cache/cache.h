@@ -3,7 +3,7 @@
 // if the cache evicts it meanwhile, so eviction never invalidates a reader.
 //
 // Thread-safety: all methods are safe to call concurrently. Locks come from
-// the Env's Scheduler (never std::mutex): under simulation they are fibers'
+// the Env's Scheduler (never an OS mutex): under simulation they are fibers'
 // locks. No method yields while holding its lock except the lock itself.
 #ifndef KILN_CACHE_CACHE_H_
 #define KILN_CACHE_CACHE_H_

@@ -25,7 +25,9 @@ struct LintFinding {
 };
 
 // True for the files that may touch the OS: the real Env's own files
-// (engine/env/posix_*) and tests (*_test.cc). path may be relative or absolute.
+// (engine/env/posix_*), tests (*_test.cc), and the test fixtures and example
+// programs built on the engine (engine/testing/, engine/examples/). path may
+// be relative or absolute.
 bool IsLintExempt(std::string_view path);
 
 // The findings in text, the contents of the C++ source file at path, in line

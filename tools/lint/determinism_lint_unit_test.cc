@@ -135,6 +135,14 @@ TEST(DeterminismLintTest, IgnoresCommentsAndLiterals) {
   EXPECT_EQ(RulesIn("f(\"a\"); /* x */ std::thread t;"), std::vector<std::string>{"std::thread"});
   EXPECT_EQ(RulesIn("int n = 1'000'000; std::mutex mu;"), std::vector<std::string>{"std::mutex"});
   EXPECT_EQ(RulesIn("auto s = R\"(text)\"; rand();"), std::vector<std::string>{"rand()"});
+  // A literal is still an argument: a call whose only argument is a string
+  // literal is a call with arguments (this once slipped through).
+  EXPECT_EQ(RulesIn("const char* h = std::getenv(\"HOME\");"),
+            std::vector<std::string>{"getenv()"});
+  EXPECT_EQ(RulesIn("unlink(\"/db/LOCK\");"), std::vector<std::string>{"file system call"});
+  EXPECT_EQ(RulesIn("system(u8\"ls\");"), std::vector<std::string>{"process call"});
+  EXPECT_EQ(RulesIn("char c = getchar_like('x'); int n = sleep('\\0');"),
+            std::vector<std::string>{"sleep()"});
 }
 
 TEST(DeterminismLintTest, IgnoresLookAlikes) {
@@ -191,6 +199,11 @@ TEST(DeterminismLintTest, AllowlistExemptsTheRealEnvAndTests) {
   EXPECT_FALSE(IsLintExempt("engine/env/posix_dir/file.cc"));
   EXPECT_FALSE(IsLintExempt("engine/db/test_util.cc"));
   EXPECT_FALSE(IsLintExempt("engine/db/db_test.h"));
+  // Test fixtures and example programs use the engine; they are not in it.
+  EXPECT_TRUE(IsLintExempt("engine/testing/test_env.cc"));
+  EXPECT_TRUE(IsLintExempt("/runfiles/kiln/engine/examples/basic_usage.cc"));
+  EXPECT_FALSE(IsLintExempt("engine/db/testing_helpers.cc"));
+  EXPECT_FALSE(IsLintExempt("myengine/testing/x.cc"));
 
   constexpr std::string_view kBad = "std::thread t;\n";
   EXPECT_TRUE(LintSource("engine/env/posix_file.cc", kBad).empty());

@@ -86,6 +86,9 @@ std::string BlankCommentsAndLiterals(std::string_view text) {
       const bool raw = c == '"' && IsRawStringPrefix(RunBefore(text, i));
       const size_t end = raw ? RawStringEnd(text, i) : QuotedEnd(text, i);
       Blank(out, i, end);
+      // A placeholder token where the literal was, so getenv("HOME") still
+      // reads as a call with arguments while the literal's text is gone.
+      out[i] = '0';
       i = end;
       in_number = false;
       continue;

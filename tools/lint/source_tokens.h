@@ -9,9 +9,11 @@
 
 namespace kiln::lint {
 
-// text with every comment and every string and character literal (raw
-// strings included) replaced by spaces. Newlines are kept, so the result has
-// the same lines as text; digit separators (1'000) are left alone.
+// text with every comment replaced by spaces and every string and character
+// literal (raw strings included) by a "0" followed by spaces, so a literal
+// still reads as one token (an argument) while its text is gone. Newlines
+// are kept, so the result has the same lines as text; digit separators
+// (1'000) are left alone.
 std::string BlankCommentsAndLiterals(std::string_view text);
 
 struct Token {

@@ -70,4 +70,20 @@ absl::Status Simulator::CrashWith(const faultfs::CrashChoice& choice,
   return absl::OkStatus();
 }
 
+faultfs::CrashChoice Simulator::CrashPreferring(const faultfs::CrashChoice& preferred,
+                                                const faultfs::CrashPolicy& fallback,
+                                                std::function<void()> teardown,
+                                                bool* used_preferred) {
+  FreezeAndWindDown(std::move(teardown));
+  // CrashContentHash validates the choice against the pending state without
+  // changing anything, so a misfit falls back to the policy, not to strict.
+  const bool fits = disk_.CrashContentHash(preferred).ok();
+  if (used_preferred != nullptr) *used_preferred = fits;
+  faultfs::CrashChoice choice = fits ? preferred : disk_.ChooseCrash(fallback, crash_random_);
+  const absl::Status applied = disk_.ApplyCrash(choice);
+  KILN_ASSERT_MSG(applied.ok(), "a crash choice that fit the disk did not apply");
+  FinishCrash(choice);
+  return choice;
+}
+
 }  // namespace kiln::sim

@@ -69,6 +69,14 @@ class Simulator {
   [[nodiscard]] absl::Status CrashWith(const faultfs::CrashChoice& choice,
                                        std::function<void()> teardown = nullptr);
 
+  // As Crash, applying preferred when it fits the disk's pending state (a
+  // scenario replaying a recorded choice) and otherwise what fallback
+  // chooses. Sets *used_preferred (if given) to which it was.
+  faultfs::CrashChoice CrashPreferring(const faultfs::CrashChoice& preferred,
+                                       const faultfs::CrashPolicy& fallback,
+                                       std::function<void()> teardown = nullptr,
+                                       bool* used_preferred = nullptr);
+
   uint64_t crashes() const { return crashes_; }
   uint64_t trace_hash() const { return runtime_.trace_hash(); }
 

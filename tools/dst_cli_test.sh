@@ -17,6 +17,7 @@ expect_exit 2 "$dst" run
 expect_exit 2 "$dst" run --seeds=abc
 expect_exit 2 "$dst" run --seeds=5 --nope=1
 expect_exit 2 "$dst" run --seeds=5 --workload=missing
+expect_exit 2 "$dst" run --seeds=5 --stop_after_failures=x
 expect_exit 2 "$dst" replay
 expect_exit 0 "$dst" list
 
@@ -38,6 +39,15 @@ set +e; "$dst" run --workload=selftest-unsafe --seeds=40 --jobs=2 >/tmp/dst_unsa
 [ "$got" -eq 1 ] || { echo "selftest-unsafe exited $got, want 1"; cat /tmp/dst_unsafe.$$; exit 1; }
 grep -q 'lost acknowledged records' /tmp/dst_unsafe.$$ || { cat /tmp/dst_unsafe.$$; exit 1; }
 grep -q 'replay: ./bazelw run //tools:dst -- replay --workload=selftest-unsafe --seed=' /tmp/dst_unsafe.$$ || { cat /tmp/dst_unsafe.$$; exit 1; }
+# --stop_after_failures=1 ends the campaign at the first failure and says when it came.
+set +e; "$dst" run --workload=selftest-unsafe --seeds=100000 --jobs=2 --stop_after_failures=1 >/tmp/dst_stop.$$ 2>&1; got=$?; set -e
+[ "$got" -eq 1 ] || { echo "stopped campaign exited $got, want 1"; cat /tmp/dst_stop.$$; exit 1; }
+grep -q '(stopped by --stop_after_failures=1)' /tmp/dst_stop.$$ || { cat /tmp/dst_stop.$$; exit 1; }
+grep -Eq '^  first failure: seed=[0-9]+ after seeds=[0-9]+ wall=[0-9.]+s$' /tmp/dst_stop.$$ || { cat /tmp/dst_stop.$$; exit 1; }
+stopped_seeds=$(sed -n 's/^dst: \([0-9]*\) seeds, [0-9]* failed$/\1/p' /tmp/dst_stop.$$)
+[ -n "$stopped_seeds" ] && [ "$stopped_seeds" -lt 100000 ] || { echo "did not stop: $stopped_seeds seeds"; cat /tmp/dst_stop.$$; exit 1; }
+# A normal build plants no bug, and says nothing about one.
+if grep -q 'PLANTED BUG' /tmp/dst_stop.$$; then echo "a normal build claims a planted bug"; exit 1; fi
 # The engine workload: the real engine against its model, crashes and faults.
 "$dst" run --workload=engine --seeds=20 --jobs=2 >/tmp/dst_engine.$$ 2>&1 || { cat /tmp/dst_engine.$$; exit 1; }
 grep -q 'dst: 20 seeds, 0 failed' /tmp/dst_engine.$$ || { cat /tmp/dst_engine.$$; exit 1; }
@@ -45,5 +55,5 @@ engine1=$("$dst" replay --workload=engine --seed=3 | tail -n 1)
 engine2=$("$dst" replay --workload=engine --seed=3 | tail -n 1)
 echo "$engine1" | grep -Eq '^seed=3 trace_hash=[0-9a-f]{16} result=pass$' || { echo "bad engine replay line: $engine1"; exit 1; }
 [ "$engine1" = "$engine2" ] || { echo "engine replay is not deterministic: $engine1 vs $engine2"; exit 1; }
-rm -f /tmp/dst_out.$$ /tmp/dst_run.$$ /tmp/dst_unsafe.$$ /tmp/dst_engine.$$
+rm -f /tmp/dst_out.$$ /tmp/dst_run.$$ /tmp/dst_unsafe.$$ /tmp/dst_engine.$$ /tmp/dst_stop.$$
 echo "dst CLI: ok"

@@ -129,13 +129,33 @@ CampaignSummary RunCampaign(const CampaignOptions& options) {
     workers.push_back(std::move(worker));
   }
 
+  // Once stopping, the seeds in flight are abandoned: their workers are
+  // killed, and neither counted as failures nor replaced.
+  auto stopping = [&] { return summary.stopped_by_time || summary.stopped_by_failures; };
+  auto stop_all = [&] {
+    for (Worker& worker : workers) kill(worker.pid, SIGTERM);
+  };
+  auto absorb = [&](const SeedResult& result) {
+    Absorb(result, summary);
+    if (summary.failures.size() == 1 && !result.passed) {
+      summary.first_failure_seed = result.seed;
+      summary.seeds_to_first_failure = summary.seeds_run;
+      summary.seconds_to_first_failure = NowSeconds() - start;
+    }
+    if (options.stop_after_failures > 0 && !stopping() &&
+        summary.failures.size() >= options.stop_after_failures) {
+      summary.stopped_by_failures = true;
+      stop_all();
+    }
+  };
+
   double last_progress = 0;
   while (!workers.empty()) {
     const bool out_of_time =
         options.minutes > 0 && NowSeconds() - start > options.minutes * 60.0;
-    if (out_of_time && !summary.stopped_by_time) {
+    if (out_of_time && !stopping()) {
       summary.stopped_by_time = true;
-      for (Worker& worker : workers) kill(worker.pid, SIGTERM);
+      stop_all();
     }
     std::vector<pollfd> polls;
     for (const Worker& worker : workers) polls.push_back(pollfd{worker.fd, POLLIN, 0});
@@ -168,7 +188,7 @@ CampaignSummary RunCampaign(const CampaignOptions& options) {
             result.failure = "dst: undecodable result line from worker";
           }
           worker.running_seed.reset();
-          Absorb(result, summary);
+          absorb(result);
         }
       }
       if (worker.buffer.size() > kMaxLineBytes) eof = true;
@@ -180,15 +200,15 @@ CampaignSummary RunCampaign(const CampaignOptions& options) {
       int wait_status = 0;
       waitpid(worker.pid, &wait_status, 0);
       const bool clean_exit = WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0;
-      if (worker.running_seed.has_value() && !summary.stopped_by_time) {
+      if (worker.running_seed.has_value() && !stopping()) {
         SeedResult died;
         died.seed = *worker.running_seed;
         died.failure = DescribeExit(wait_status) + " while running the seed";
-        Absorb(died, summary);
+        absorb(died);
       }
       const uint64_t resume = worker.next_seed;
       workers.erase(workers.begin() + static_cast<std::ptrdiff_t>(i));
-      if (!clean_exit && !summary.stopped_by_time && resume < end) {
+      if (!clean_exit && !stopping() && resume < end) {
         Worker replacement;
         if (StartWorker(striped, resume, replacement)) workers.push_back(std::move(replacement));
       }
@@ -206,9 +226,14 @@ CampaignSummary RunCampaign(const CampaignOptions& options) {
 }
 
 void PrintSummary(const CampaignOptions& options, const CampaignSummary& summary, std::FILE* out) {
+  const std::string stopped =
+      summary.stopped_by_time       ? " (stopped by --minutes)"
+      : summary.stopped_by_failures ? " (stopped by --stop_after_failures=" +
+                                          std::to_string(options.stop_after_failures) + ")"
+                                    : "";
   std::fprintf(out, "dst: workload=%s seeds=%" PRIu64 " (from %" PRIu64 ") jobs=%d%s\n",
                options.workload.c_str(), summary.seeds_run, options.first_seed, options.jobs,
-               summary.stopped_by_time ? " (stopped by --minutes)" : "");
+               stopped.c_str());
   const double per_minute_per_core =
       summary.wall_seconds > 0
           ? static_cast<double>(summary.seeds_run) * 60.0 / summary.wall_seconds /
@@ -235,6 +260,11 @@ void PrintSummary(const CampaignOptions& options, const CampaignSummary& summary
   for (const SeedResult& failure : summary.failures) {
     std::fprintf(out, "  FAIL seed=%" PRIu64 ": %s\n    replay: %s\n", failure.seed,
                  failure.failure.c_str(), ReplayCommand(options.workload, failure.seed).c_str());
+  }
+  if (!summary.failures.empty()) {
+    std::fprintf(out, "  first failure: seed=%" PRIu64 " after seeds=%" PRIu64 " wall=%.1fs\n",
+                 summary.first_failure_seed, summary.seeds_to_first_failure,
+                 summary.seconds_to_first_failure);
   }
   std::fprintf(out, "dst: %" PRIu64 " seeds, %zu failed\n", summary.seeds_run,
                summary.failures.size());

@@ -27,6 +27,9 @@ struct CampaignOptions {
   int jobs = 1;
   // Stop starting new seeds after this much wall time; 0 = no limit.
   double minutes = 0;
+  // Stop (ending the seeds in flight unreported) once this many seeds have
+  // failed; 0 = run every seed. tools/bugcheck uses 1 to time the first failure.
+  uint64_t stop_after_failures = 0;
   // Where the live progress line goes (stderr); nullptr = none.
   std::FILE* progress = nullptr;
 };
@@ -39,6 +42,13 @@ struct CampaignSummary {
   uint64_t simulated_ns = 0;
   double wall_seconds = 0;
   bool stopped_by_time = false;
+  bool stopped_by_failures = false;
+  // The first failure to arrive (not the lowest seed): its seed, the seeds
+  // finished by then (it included) and the wall seconds since the start.
+  // Meaningful only when failures is non-empty.
+  uint64_t first_failure_seed = 0;
+  uint64_t seeds_to_first_failure = 0;
+  double seconds_to_first_failure = 0;
   std::map<std::string, uint64_t> faults_by_kind;
   std::set<std::string> probes_declared;
   std::set<std::string> probes_hit;

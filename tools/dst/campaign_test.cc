@@ -1,6 +1,8 @@
 #include "tools/dst/campaign.h"
 
+#include <cstdio>
 #include <cstdlib>
+#include <string>
 
 #include "gtest/gtest.h"
 #include "tools/dst/determinism_check.h"
@@ -82,6 +84,49 @@ TEST(CampaignTest, ReportsFailedAndCrashedSeedsAndKeepsGoing) {
     EXPECT_EQ(summary.probes_declared.size(), 2u);
     EXPECT_EQ(summary.probes_hit.size(), 1u);
   }
+}
+
+TEST(CampaignTest, StopAfterFailuresEndsTheCampaignAndTimesTheFirstFailure) {
+  // One job runs seeds in order: seed 7 fails first, after 8 seeds. Seed 9
+  // would abort the worker (a second failure) had the campaign gone on.
+  CampaignOptions options{.workload = "fake", .first_seed = 0, .seed_count = 5000, .jobs = 1};
+  options.stop_after_failures = 1;
+  const CampaignSummary summary = RunCampaign(options);
+  EXPECT_TRUE(summary.stopped_by_failures);
+  EXPECT_FALSE(summary.stopped_by_time);
+  ASSERT_EQ(summary.failures.size(), 1u);
+  EXPECT_EQ(summary.failures[0].seed, 7u);
+  EXPECT_EQ(summary.first_failure_seed, 7u);
+  EXPECT_EQ(summary.seeds_to_first_failure, 8u);
+  EXPECT_GE(summary.seconds_to_first_failure, 0.0);
+  EXPECT_LE(summary.seconds_to_first_failure, summary.wall_seconds);
+  // The seeds already reported when it stopped are counted; no worker was
+  // restarted after seed 9 killed it, so the rest never ran.
+  EXPECT_GE(summary.seeds_run, 8u);
+  EXPECT_LT(summary.seeds_run, 5000u);
+
+  char* text = nullptr;
+  size_t size = 0;
+  std::FILE* out = open_memstream(&text, &size);
+  ASSERT_NE(out, nullptr);
+  PrintSummary(options, summary, out);
+  std::fclose(out);
+  const std::string printed(text, size);
+  std::free(text);
+  EXPECT_NE(printed.find("(stopped by --stop_after_failures=1)"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("first failure: seed=7 after seeds=8 wall="), std::string::npos)
+      << printed;
+}
+
+TEST(CampaignTest, StopAfterFailuresWaitsForKFailures) {
+  CampaignOptions options{.workload = "fake", .first_seed = 0, .seed_count = 5000, .jobs = 3};
+  options.stop_after_failures = 2;
+  const CampaignSummary summary = RunCampaign(options);
+  EXPECT_TRUE(summary.stopped_by_failures);
+  ASSERT_EQ(summary.failures.size(), 2u);
+  EXPECT_EQ(summary.failures[0].seed, 7u);
+  EXPECT_EQ(summary.failures[1].seed, 9u);
+  EXPECT_LT(summary.seeds_run, 5000u);
 }
 
 TEST(CampaignTest, DeterminismCheckNamesFirstDivergentStep) {

@@ -1,8 +1,12 @@
 // dst: the deterministic simulation campaign runner.
 //
 //   dst run --seeds=N [--from=S] [--jobs=J] [--workload=NAME] [--minutes=M]
+//           [--stop_after_failures=K]
 //   dst replay --seed=S [--workload=NAME] [--trace]
 //   dst check-determinism --seeds=N [--from=S] [--jobs=J] [--workload=NAME]
+//   dst generate --seed=S [--out=FILE.scn]
+//   dst scenario FILE.scn [--trace]
+//   dst shrink --seed=S --out=FILE.scn [--max_runs=N]
 //   dst list
 //
 // Exit codes: 0 every seed passed, 1 some seed failed, 2 usage error.
@@ -20,7 +24,9 @@
 
 #include "tools/dst/campaign.h"
 #include "tools/dst/determinism_check.h"
+#include "tools/dst/scenario_commands.h"
 #include "tools/dst/workload.h"
+#include "util/planted_bugs.h"
 
 namespace kiln::dst {
 namespace {
@@ -35,8 +41,12 @@ int Usage(std::string_view problem) {
   std::fprintf(stderr,
                "usage:\n"
                "  dst run --seeds=N [--from=S] [--jobs=J] [--workload=NAME] [--minutes=M]\n"
+               "          [--stop_after_failures=K]   (stop once K seeds failed)\n"
                "  dst replay --seed=S [--workload=NAME] [--trace]\n"
                "  dst check-determinism --seeds=N [--from=S] [--jobs=J] [--workload=NAME]\n"
+               "  dst generate --seed=S [--out=FILE.scn]\n"
+               "  dst scenario FILE.scn [--trace]\n"
+               "  dst shrink --seed=S --out=FILE.scn [--max_runs=N]   (engine workload)\n"
                "  dst list\n"
                "workloads:%s (default %.*s)\n",
                names.c_str(), int(kDefaultWorkload.size()), kDefaultWorkload.data());
@@ -88,7 +98,8 @@ bool ParseFlags(int argc, char** argv, std::initializer_list<std::string_view> a
 
 int RunOrCheck(int argc, char** argv, bool check_determinism) {
   Flags flags;
-  if (!ParseFlags(argc, argv, {"seeds", "from", "jobs", "workload", "minutes"}, flags)) {
+  if (!ParseFlags(argc, argv,
+                  {"seeds", "from", "jobs", "workload", "minutes", "stop_after_failures"}, flags)) {
     return Usage(flags.error);
   }
   if (!flags.Has("seeds")) return Usage("--seeds=N is required");
@@ -98,6 +109,7 @@ int RunOrCheck(int argc, char** argv, bool check_determinism) {
   const long cores = sysconf(_SC_NPROCESSORS_ONLN);
   options.jobs = static_cast<int>(flags.Number("jobs", cores > 0 ? uint64_t(cores) : 1, kMaxJobs));
   options.minutes = static_cast<double>(flags.Number("minutes", 0, 100000));
+  options.stop_after_failures = flags.Number("stop_after_failures", 0, kMaxSeeds);
   options.workload = flags.Has("workload") ? flags.values["workload"] : std::string(kDefaultWorkload);
   if (!flags.error.empty()) return Usage(flags.error);
   if (options.seed_count == 0) return Usage("--seeds must be at least 1");
@@ -141,12 +153,63 @@ int Replay(int argc, char** argv) {
   return result.passed ? 0 : 1;
 }
 
+int Generate(int argc, char** argv) {
+  Flags flags;
+  if (!ParseFlags(argc, argv, {"seed", "out", "workload"}, flags)) return Usage(flags.error);
+  if (!flags.Has("seed")) return Usage("--seed=S is required");
+  const uint64_t seed = flags.Number("seed", 0, UINT64_MAX);
+  if (!flags.error.empty()) return Usage(flags.error);
+  if (flags.Has("workload") && flags.values["workload"] != "engine") {
+    return Usage("scenarios exist for the engine workload only");
+  }
+  return GenerateCommand(seed, flags.Has("out") ? flags.values["out"] : "");
+}
+
+int Shrink(int argc, char** argv) {
+  Flags flags;
+  if (!ParseFlags(argc, argv, {"seed", "out", "workload", "max_runs"}, flags)) {
+    return Usage(flags.error);
+  }
+  if (!flags.Has("seed") || !flags.Has("out")) return Usage("--seed=S and --out=FILE are required");
+  const uint64_t seed = flags.Number("seed", 0, UINT64_MAX);
+  const uint64_t max_runs = flags.Number("max_runs", 4000, 1'000'000);
+  if (!flags.error.empty()) return Usage(flags.error);
+  if (flags.Has("workload") && flags.values["workload"] != "engine") {
+    return Usage("scenarios exist for the engine workload only");
+  }
+  return ShrinkCommand(seed, flags.values["out"], max_runs);
+}
+
+int Scenario(int argc, char** argv) {
+  if (argc < 3 || std::string_view(argv[2]).starts_with("--")) {
+    return Usage("dst scenario wants a file");
+  }
+  bool trace = false;
+  for (int i = 3; i < argc; ++i) {
+    if (std::string_view(argv[i]) != "--trace") {
+      return Usage("unexpected argument '" + std::string(argv[i]) + "'");
+    }
+    trace = true;
+  }
+  return ScenarioCommand(argv[2], trace);
+}
+
 int Main(int argc, char** argv) {
+  // A binary built with --define=kiln_bug=NAME must never pass for a real one.
+  if constexpr (ActivePlantedBug() != nullptr) {
+    std::fprintf(stderr, "PLANTED BUG ACTIVE: %.*s\n  (%.*s)\n",
+                 int(ActivePlantedBug()->name.size()), ActivePlantedBug()->name.data(),
+                 int(ActivePlantedBug()->description.size()),
+                 ActivePlantedBug()->description.data());
+  }
   if (argc < 2) return Usage("");
   const std::string_view command = argv[1];
   if (command == "run") return RunOrCheck(argc, argv, /*check_determinism=*/false);
   if (command == "check-determinism") return RunOrCheck(argc, argv, /*check_determinism=*/true);
   if (command == "replay") return Replay(argc, argv);
+  if (command == "generate") return Generate(argc, argv);
+  if (command == "shrink") return Shrink(argc, argv);
+  if (command == "scenario") return Scenario(argc, argv);
   if (command == "list") {
     for (const std::string& name : WorkloadNames()) {
       std::printf("%-12s %s\n", name.c_str(), std::string(MakeWorkload(name)->description()).c_str());

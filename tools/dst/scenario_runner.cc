@@ -584,9 +584,16 @@ class ScenarioRun {
         }
         break;
       }
-      case Step::Kind::kFlush:
-        if (absl::Status s = db_->Flush(); !s.ok()) NoteFailedWrite(index, "Flush", s);
+      case Step::Kind::kFlush: {
+        // Flushed writes are in synced tables: durable (db.h).
+        const uint64_t before = PublishedSequence();
+        if (absl::Status s = db_->Flush(); !s.ok()) {
+          NoteFailedWrite(index, "Flush", s);
+        } else {
+          durable_sequence_ = std::max(durable_sequence_, before);
+        }
         break;
+      }
       case Step::Kind::kCompact:
         if (absl::Status s = db_->CompactRange(View(step.begin), View(step.end)); !s.ok()) {
           NoteFailedWrite(index, "CompactRange", s);

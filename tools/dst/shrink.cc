@@ -53,7 +53,7 @@ class Shrinker {
     if (runs_ >= options_.max_runs) return false;
     if (!ValidateScenario(candidate).ok()) return false;
     ++runs_;
-    IsolatedOutcome outcome = RunScenarioIsolated(candidate);
+    IsolatedOutcome outcome = options_.run ? options_.run(candidate) : RunScenarioIsolated(candidate);
     const bool fails = !outcome.passed && !outcome.inconclusive && outcome.aborted == original_.aborted;
     if (fails) best_outcome_ = std::move(outcome);
     return fails;
@@ -266,7 +266,7 @@ ShrinkResult ShrinkScenario(const Scenario& scenario, const ShrinkOptions& optio
   ShrinkResult result;
   result.original_steps = ScenarioSize(scenario);
   result.scenario = scenario;
-  result.outcome = RunScenarioIsolated(scenario);
+  result.outcome = options.run ? options.run(scenario) : RunScenarioIsolated(scenario);
   result.runs = 1;
   result.original_failed = !result.outcome.passed && !result.outcome.inconclusive;
   if (!result.original_failed) return result;

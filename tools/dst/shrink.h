@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <string>
 
 #include "tools/dst/scenario.h"
@@ -36,6 +37,9 @@ IsolatedOutcome RunScenarioIsolated(const Scenario& scenario);
 struct ShrinkOptions {
   // Candidate runs at most; each is one scenario run.
   uint64_t max_runs = 4000;
+  // How a candidate runs; empty: RunScenarioIsolated. (Tests substitute a
+  // predicate.)
+  std::function<IsolatedOutcome(const Scenario&)> run;
   // Progress lines go here; nullptr = quiet.
   std::FILE* progress = nullptr;
 };

@@ -115,7 +115,8 @@ class Db {
   // Every write acknowledged before the call is durable at level durability
   // when it returns.
   [[nodiscard]] virtual absl::Status Persist(Durability durability) = 0;
-  // Writes committed before the call are in tables when it returns.
+  // Writes committed before the call are in tables when it returns, and
+  // durable: the tables and the manifest naming them are synced.
   [[nodiscard]] virtual absl::Status Flush() = 0;
   // Compacts every level's files overlapping [begin, end) of the default
   // bucket (nullopt: unbounded) down to the bottom.

@@ -29,8 +29,9 @@ constexpr int kMaxOpenAttempts = 4;
 // the batches it saw to record them in the model.
 constexpr int kMaxModelWaits = 10'000;
 constexpr uint64_t kModelWaitNs = 1'000;
-// Failed batches whose orders a recovery check enumerates: a client stops
-// writing after its first failed write, so there is at most one per client.
+// Failed (or crash-interrupted) batches whose orders a recovery check
+// enumerates: a client stops after its first failed write, so there is at
+// most one per client.
 constexpr size_t kMaxUncertainBatches = kMaxScenarioClients;
 // Scheduling steps one segment may take; far beyond what any finite segment
 // needs, so more means fibers that wake each other without progress.
@@ -670,10 +671,10 @@ class ScenarioRun {
     std::vector<ModelEntry> entries;
     for (const ScenarioEntry& e : step.entries) entries.push_back(e.entry);
     if (!result.ok()) {
-      if (!Crashing()) {
-        KILN_ASSERT(uncertain_.size() < kMaxUncertainBatches);
-        uncertain_.push_back(std::move(entries));
-      }
+      // Failed, or cut short by a crash after it was issued: either way it
+      // may or may not be in what recovery finds.
+      KILN_ASSERT(uncertain_.size() < kMaxUncertainBatches);
+      uncertain_.push_back(std::move(entries));
       NoteFailedWrite(index, "the write", result.status());
       return;
     }

@@ -12,6 +12,7 @@
 #include "kiln/options.h"
 #include "kiln/status.h"
 #include "util/assert.h"
+#include "util/planted_bugs.h"
 #include "util/sim_hooks.h"
 #include "util/status_macros.h"
 
@@ -31,6 +32,13 @@ class Stripes {
 
   // 0 for the oldest stripe; snapshots_.size() for "newer than every snapshot".
   size_t StripeOf(SequenceNumber sequence) const {
+    if constexpr (KILN_PLANTED_BUG(compaction_snapshot_off_by_one)) {
+      // PLANTED BUG compaction_snapshot_off_by_one: a version at exactly a
+      // snapshot's sequence lands in the next newer stripe, where a newer
+      // version shadows it, although that snapshot still reads it.
+      return static_cast<size_t>(
+          std::upper_bound(snapshots_.begin(), snapshots_.end(), sequence) - snapshots_.begin());
+    }
     return static_cast<size_t>(
         std::lower_bound(snapshots_.begin(), snapshots_.end(), sequence) - snapshots_.begin());
   }
@@ -151,7 +159,14 @@ class CompactionJob {
         ++result_.stats.versions_dropped_range_deleted;  // Invariant 2
         continue;
       }
-      if (parsed.type == ValueType::kDeletion && input_.bottommost == BottommostLevel::kYes &&
+      BottommostLevel bottommost = input_.bottommost;
+      if constexpr (KILN_PLANTED_BUG(compaction_drops_tombstone_above_data)) {
+        // PLANTED BUG compaction_drops_tombstone_above_data: a deletion no
+        // snapshot needs is dropped above the bottommost level too, so an
+        // older value in a deeper level comes back.
+        bottommost = BottommostLevel::kYes;
+      }
+      if (parsed.type == ValueType::kDeletion && bottommost == BottommostLevel::kYes &&
           stripe == 0) {
         ++result_.stats.deletions_dropped_bottommost;  // Invariant 3
         continue;

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "util/assert.h"
+#include "util/planted_bugs.h"
 #include "util/sim_hooks.h"
 
 namespace kiln {
@@ -77,6 +78,11 @@ Compaction Complete(const Version& version, uint32_t bucket_id, int level, int o
   for (int below = output_level + 1; below < kNumLevels; ++below) {
     if (!version.OverlappingFiles(bucket_id, below, range.smallest, range.largest).empty()) {
       compaction.bottommost = BottommostLevel::kNo;
+      break;
+    }
+    if constexpr (KILN_PLANTED_BUG(compaction_bottommost_one_level)) {
+      // PLANTED BUG compaction_bottommost_one_level: only the level right
+      // below the output is checked; older versions deeper down are missed.
       break;
     }
   }

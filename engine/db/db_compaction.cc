@@ -10,6 +10,7 @@
 #include "db/merging_iterator.h"
 #include "kiln/status.h"
 #include "util/assert.h"
+#include "util/planted_bugs.h"
 #include "util/sim_hooks.h"
 #include "util/status_macros.h"
 
@@ -159,7 +160,12 @@ absl::Status DbImpl::RunCompaction(const Compaction& c) {
     result = RunCompactionJob(std::move(input));
     status = result.status();
   }
-  if (status.ok() && !result->outputs.empty()) status = env_.file_system->SyncDir(dbname_);
+  if constexpr (KILN_PLANTED_BUG(compaction_dir_unsynced)) {
+    // PLANTED BUG compaction_dir_unsynced: the outputs' names are not made
+    // durable before the manifest edit that lists them.
+  } else {
+    if (status.ok() && !result->outputs.empty()) status = env_.file_system->SyncDir(dbname_);
+  }
   mutex_->Lock();
   if (status.ok()) {
     for (const FileMetaData& meta : result->outputs) {

@@ -8,6 +8,7 @@
 #include "kiln/status.h"
 #include "table/table_builder.h"
 #include "util/assert.h"
+#include "util/planted_bugs.h"
 #include "util/sim_hooks.h"
 #include "util/status_macros.h"
 
@@ -72,7 +73,12 @@ absl::StatusOr<std::optional<FileMetaData>> DbImpl::WriteLevel0Table(const MemTa
   }
   if (status.ok()) {
     if (KILN_BUGGIFY) env_.clock->SleepNs(50'000);
-    status = file->SyncData();
+    if constexpr (KILN_PLANTED_BUG(flush_table_unsynced)) {
+      // PLANTED BUG flush_table_unsynced: the table is not synced, yet the
+      // manifest edit that adds it is made durable right after.
+    } else {
+      status = file->SyncData();
+    }
   }
   absl::Status close_status = file->Close();
   if (status.ok()) status = close_status;
@@ -137,6 +143,12 @@ absl::Status DbImpl::FlushOldestImmutable() {
   if (status.ok()) {
     // The WALs of every younger generation stay live.
     edit.log_number = imm_.size() > 1 ? imm_[1]->log_number : mem_->log_number;
+    if constexpr (KILN_PLANTED_BUG(flush_log_number_skips_wals)) {
+      // PLANTED BUG flush_log_number_skips_wals: the log number moves to the
+      // active WAL, past the WALs of younger retired memtables that are not
+      // flushed yet; they are removed below and a crash loses their writes.
+      edit.log_number = mem_->log_number;
+    }
     status = ApplyEdit(edit);
   }
   for (const Output& output : outputs) pending_outputs_.erase(output.number);

@@ -11,6 +11,7 @@
 #include "db/range_tombstones.h"
 #include "kiln/status.h"
 #include "util/assert.h"
+#include "util/planted_bugs.h"
 #include "util/status_macros.h"
 
 namespace kiln {
@@ -238,6 +239,15 @@ std::unique_ptr<Iterator> DbImpl::NewBucketIterator(uint32_t bucket_id,
   for (const auto& file : view.version->OverlappingFiles(bucket_id, 0, lower, upper)) {
     absl::StatusOr<std::shared_ptr<const OpenTable>> table = table_cache_->Get(*file);
     if (!table.ok()) return std::make_unique<ErrorIterator>(table.status());
+    if constexpr (KILN_PLANTED_BUG(prefix_skip_drops_tombstones)) {
+      // PLANTED BUG prefix_skip_drops_tombstones: a table skipped by its
+      // prefix filter loses its range tombstones too, though they may delete
+      // keys with the prefix in older tables.
+      if (options.prefix.has_value() && !(*table)->reader->PrefixMayMatch(*options.prefix)) {
+        tables_skipped_by_prefix_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+    }
     add_tombstones(**table);
     if (options.prefix.has_value() && !(*table)->reader->PrefixMayMatch(*options.prefix)) {
       tables_skipped_by_prefix_.fetch_add(1, std::memory_order_relaxed);
@@ -254,6 +264,12 @@ std::unique_ptr<Iterator> DbImpl::NewBucketIterator(uint32_t bucket_id,
     if (files.empty()) continue;
     for (const auto& file : files) {
       if (file->num_range_tombstones == 0) continue;
+      if constexpr (KILN_PLANTED_BUG(iterator_skips_deep_tombstones)) {
+        // PLANTED BUG iterator_skips_deep_tombstones: tables at L1 and deeper
+        // are trusted to hold no deleted data, but their tombstones still
+        // delete versions in deeper levels.
+        continue;
+      }
       absl::StatusOr<std::shared_ptr<const OpenTable>> table = table_cache_->Get(*file);
       if (!table.ok()) return std::make_unique<ErrorIterator>(table.status());
       add_tombstones(**table);

@@ -14,6 +14,7 @@
 #include "kiln/status.h"
 #include "util/assert.h"
 #include "util/coding.h"
+#include "util/planted_bugs.h"
 #include "util/sim_hooks.h"
 #include "util/status_macros.h"
 
@@ -122,6 +123,12 @@ absl::StatusOr<CommitInfo> DbImpl::Write(const WriteBatch& batch, const WriteOpt
   w.kind = Writer::Kind::kBatch;
   w.batch = &batch;
   w.durability = std::max(options_.durability, options.durability.value_or(Durability::kBuffered));
+  if constexpr (KILN_PLANTED_BUG(wal_unsynced_ack)) {
+    // PLANTED BUG wal_unsynced_ack: the write's own durability replaces the
+    // database's floor, so under a kSyncAll floor a write asking for less is
+    // acknowledged before its WAL record is synced.
+    w.durability = options.durability.value_or(options_.durability);
+  }
   MutexLock lock(*mutex_);
   KILN_RETURN_IF_ERROR(CheckOpen());
   if (options_.read_only) return absl::FailedPreconditionError("the database is read-only");
@@ -160,6 +167,15 @@ void DbImpl::FinishGroup(size_t count, const absl::Status& status) {
 void DbImpl::CommitGroup(Writer& leader) {
   mutex_->AssertHeld();
   KILN_ASSERT(writers_.front() == &leader);
+  // Null unless PLANTED BUG write_into_retired_memtable is built in.
+  std::shared_ptr<MemGeneration> planted_early_gen;
+  if constexpr (KILN_PLANTED_BUG(write_into_retired_memtable)) {
+    // PLANTED BUG write_into_retired_memtable: the leader picks the generation
+    // to insert into before making room; if that switches memtables, the
+    // group lands in the retired one, which a flush may already have written
+    // out (the writes vanish from reads once it is dropped).
+    planted_early_gen = mem_;
+  }
   absl::Status status = MakeRoomForWrite(/*force_switch=*/false);
   if (!status.ok()) {
     FinishGroup(1, status);
@@ -178,6 +194,12 @@ void DbImpl::CommitGroup(Writer& leader) {
     ++count;
     bytes += w->payload.size();
     durability = std::max(durability, w->durability);
+    if constexpr (KILN_PLANTED_BUG(group_commit_follower_unsynced)) {
+      // PLANTED BUG group_commit_follower_unsynced: the group syncs at its
+      // leader's durability, so a kSyncAll follower behind a kBuffered leader
+      // is acknowledged before anything synced its record.
+      durability = leader.durability;
+    }
   }
   KILN_ASSERT(count >= 1);
   std::vector<Writer*> group(writers_.begin(), writers_.begin() + static_cast<ptrdiff_t>(count));
@@ -217,8 +239,9 @@ void DbImpl::CommitGroup(Writer& leader) {
     FinishGroup(count, status);
     return;
   }
+  MemGeneration& target = planted_early_gen != nullptr ? *planted_early_gen : *mem_;
   for (Writer* w : group) {
-    absl::StatusOr<DecodedBatchHeader> header = InsertBatchPayload(w->payload, *mem_);
+    absl::StatusOr<DecodedBatchHeader> header = InsertBatchPayload(w->payload, target);
     KILN_ASSERT_MSG(header.ok(), "a validated batch failed to apply");
     stats_.bytes_written += w->user_bytes;
   }

@@ -140,8 +140,9 @@ absl::StatusOr<std::shared_ptr<const Version>> Version::Apply(const Version& bas
         DraftFor(drafts, buckets, bucket_id, absl::StrCat("edit deletes file ", *numbers.begin())));
     FileList& files = draft->bucket.levels[level];
     const size_t before = files.size();
-    std::erase_if(files, [&numbers](const std::shared_ptr<const FileMetaData>& file) {
-      return numbers.contains(file->number);
+    // An init-capture: clang 14 (--config=fuzz) cannot capture a structured binding.
+    std::erase_if(files, [&doomed = numbers](const std::shared_ptr<const FileMetaData>& file) {
+      return doomed.contains(file->number);
     });
     if (before - files.size() != numbers.size()) {
       return absl::FailedPreconditionError(

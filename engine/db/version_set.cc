@@ -8,6 +8,7 @@
 #include "db/file_names.h"
 #include "kiln/status.h"
 #include "util/assert.h"
+#include "util/planted_bugs.h"
 #include "util/sim_hooks.h"
 #include "util/status_macros.h"
 #include "wal/log_format.h"
@@ -87,6 +88,31 @@ uint64_t NextRecordOffset(const LogReader& reader) {
 }
 
 }  // namespace
+
+absl::StatusOr<uint64_t> ParseCurrentFile(std::string_view contents,
+                                          std::string_view current_path) {
+  // Exactly the name ManifestBaseName writes, then a newline.
+  constexpr std::string_view kPrefix = "MANIFEST-";
+  uint64_t manifest_number = 0;
+  bool valid = contents.size() <= kMaxCurrentFileBytes &&
+               contents.size() > kPrefix.size() + 1 && contents.starts_with(kPrefix) &&
+               contents.back() == '\n' &&
+               contents.size() - kPrefix.size() - 1 <= kMaxManifestNumberDigits;
+  if (valid) {
+    for (char c : contents.substr(kPrefix.size(), contents.size() - kPrefix.size() - 1)) {
+      if (c < '0' || c > '9') {
+        valid = false;
+        break;
+      }
+      manifest_number = manifest_number * 10 + static_cast<uint64_t>(c - '0');
+    }
+  }
+  if (!valid || manifest_number == 0 || contents != ManifestBaseName(manifest_number) + "\n") {
+    return Corruption(absl::StrCat(Sv(current_path), " at offset 0: '",
+                                   absl::CHexEscape(Sv(contents)), "' does not name a manifest"));
+  }
+  return manifest_number;
+}
 
 absl::Status ManifestState::Apply(const VersionEdit& edit) {
   KILN_RETURN_IF_ERROR(
@@ -169,27 +195,7 @@ absl::Status VersionSet::Recover() {
   KILN_ASSIGN_OR_RETURN(const size_t read_bytes, current_file->Read(0, contents));
   contents.resize(read_bytes);
   current_file->Close().IgnoreError();  // read-only: nothing to lose
-
-  // Exactly the name ManifestBaseName writes, then a newline.
-  constexpr std::string_view kPrefix = "MANIFEST-";
-  uint64_t manifest_number = 0;
-  bool valid = contents.size() > kPrefix.size() + 1 && contents.starts_with(kPrefix) &&
-               contents.back() == '\n' &&
-               contents.size() - kPrefix.size() - 1 <= kMaxManifestNumberDigits;
-  if (valid) {
-    for (char c :
-         std::string_view(contents).substr(kPrefix.size(), contents.size() - kPrefix.size() - 1)) {
-      if (c < '0' || c > '9') {
-        valid = false;
-        break;
-      }
-      manifest_number = manifest_number * 10 + static_cast<uint64_t>(c - '0');
-    }
-  }
-  if (!valid || manifest_number == 0 || contents != ManifestBaseName(manifest_number) + "\n") {
-    return Corruption(absl::StrCat(current_path, " at offset 0: '", absl::CHexEscape(contents),
-                                   "' does not name a manifest"));
-  }
+  KILN_ASSIGN_OR_RETURN(const uint64_t manifest_number, ParseCurrentFile(contents, current_path));
 
   const std::string manifest_path = ManifestFileName(dbname_, manifest_number);
   const std::string manifest_name = ManifestBaseName(manifest_number);
@@ -362,7 +368,12 @@ absl::StatusOr<std::unique_ptr<LogWriter>> VersionSet::WriteNewManifest(
   }
   // The manifest's bytes and its name are durable before CURRENT may name it.
   if (status.ok()) status = writer->Sync(WalSyncMode::kSyncAll);
-  if (status.ok()) status = fs.SyncDir(dbname_);
+  if constexpr (KILN_PLANTED_BUG(manifest_dir_unsynced)) {
+    // PLANTED BUG manifest_dir_unsynced: CURRENT may come to name the new
+    // manifest while a crash can still drop the manifest's own name.
+  } else {
+    if (status.ok()) status = fs.SyncDir(dbname_);
+  }
   if (status.ok()) status = SetCurrentFile(number);
   if (!status.ok()) {
     writer->Close().IgnoreError();

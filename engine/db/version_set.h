@@ -31,6 +31,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -54,6 +55,13 @@ inline constexpr uint64_t kDefaultManifestRollBytes = uint64_t{4} << 20;
 inline constexpr size_t kManifestSnapshotRecordBytes = size_t{1} << 20;
 // CURRENT holds "MANIFEST-" + at most 20 digits + "\n".
 inline constexpr size_t kMaxCurrentFileBytes = 64;
+
+// The manifest number CURRENT's contents name. contents must be exactly
+// "MANIFEST-NNNNNN\n" as ManifestFileName spells it (manifest_format.md,
+// "CURRENT"); anything else is Corruption "<current_path> at offset 0: ...".
+// Never yields.
+[[nodiscard]] absl::StatusOr<uint64_t> ParseCurrentFile(std::string_view contents,
+                                                        std::string_view current_path);
 
 struct VersionSetLimits {
   uint64_t manifest_roll_bytes = kDefaultManifestRollBytes;

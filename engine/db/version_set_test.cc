@@ -385,6 +385,25 @@ TEST_P(VersionSetTest, GarbageCurrentIsCorruption) {
   });
 }
 
+// ParseCurrentFile is what Recover applies to CURRENT's bytes (and what
+// //fuzz:current fuzzes): only the canonical manifest name and a newline.
+TEST(ParseCurrentFileTest, AcceptsOnlyTheCanonicalManifestName) {
+  EXPECT_EQ(ParseCurrentFile("MANIFEST-000001\n", "/db/CURRENT").value_or(0), 1u);
+  EXPECT_EQ(ParseCurrentFile("MANIFEST-1234567\n", "/db/CURRENT").value_or(0), 1234567u);
+  EXPECT_EQ(ParseCurrentFile("MANIFEST-9999999999999999999\n", "/db/CURRENT").value_or(0),
+            9999999999999999999u);
+  for (const std::string& contents :
+       {std::string(""), std::string("MANIFEST-000001"), std::string("MANIFEST-1\n"),
+        std::string("MANIFEST-0000001\n"), std::string("MANIFEST-000000\n"),
+        std::string("MANIFEST-00000x\n"), std::string("MANIFEST-000001\n\n"),
+        std::string(kMaxCurrentFileBytes + 1, 'M'), std::string("MANIFEST-00") + '\0' + "001\n",
+        std::string("MANIFEST-99999999999999999999\n")}) {
+    const absl::StatusOr<uint64_t> parsed = ParseCurrentFile(contents, "/db/CURRENT");
+    EXPECT_TRUE(IsCorruption(parsed.status())) << "'" << contents << "': " << parsed.status();
+    EXPECT_TRUE(MessageHas(parsed.status(), "/db/CURRENT at offset 0")) << parsed.status();
+  }
+}
+
 TEST_P(VersionSetTest, MissingOrResizedTableIsCorruption) {
   RunInEnv([&] {
     std::string state;

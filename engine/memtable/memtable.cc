@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "util/assert.h"
+#include "util/planted_bugs.h"
 #include "util/coding.h"
 #include "util/sim_hooks.h"
 
@@ -207,7 +208,13 @@ SequenceNumber MemTable::MaxCoveringTombstoneSeq(std::string_view user_key,
     const std::string_view internal_key = DecodeLengthPrefixed(entry);
     if (ExtractUserKey(internal_key) > user_key) break;
     const SequenceNumber sequence = ExtractSequence(internal_key);
-    if (sequence <= snapshot && sequence > newest && user_key < DecodeLengthPrefixed(entry)) {
+    bool visible = sequence <= snapshot;
+    if constexpr (KILN_PLANTED_BUG(memtable_tombstone_off_by_one)) {
+      // PLANTED BUG memtable_tombstone_off_by_one: a read at exactly the
+      // tombstone's sequence does not see it.
+      visible = sequence < snapshot;
+    }
+    if (visible && sequence > newest && user_key < DecodeLengthPrefixed(entry)) {
       newest = sequence;
     }
   }

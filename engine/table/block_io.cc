@@ -7,6 +7,7 @@
 #include "util/assert.h"
 #include "util/checksum.h"
 #include "util/coding.h"
+#include "util/planted_bugs.h"
 #include "util/status_macros.h"
 
 namespace kiln {
@@ -72,7 +73,12 @@ absl::StatusOr<std::string> ReadBlock(File& file, const BlockHandle& handle,
   if (options.verify_checksum) {
     const uint64_t expected = DecodeFixed64(buffer.data() + stored_bytes + 1);
     if (Checksum64(std::string_view(buffer.data(), stored_bytes + 1)) != expected) {
-      return BlockError(options.path, offset, "checksum mismatch");
+      if constexpr (KILN_PLANTED_BUG(block_checksum_unchecked)) {
+        // PLANTED BUG block_checksum_unchecked: the mismatch is ignored and
+        // the damaged bytes are parsed as the block.
+      } else {
+        return BlockError(options.path, offset, "checksum mismatch");
+      }
     }
   }
   if (type > kMaxCompressionType) {

@@ -7,6 +7,7 @@
 #include "table/table_iterator.h"
 #include "util/assert.h"
 #include "util/coding.h"
+#include "util/planted_bugs.h"
 #include "util/sim_hooks.h"
 #include "util/status_macros.h"
 
@@ -58,6 +59,11 @@ absl::StatusOr<std::shared_ptr<const Block>> TableReader::ReadDataBlock(
   if (cache == nullptr) return ReadAndParseBlock(handle, verify);
   char key[kBlockCacheKeyBytes];
   EncodeFixed64(key, options_.cache_id);
+  if constexpr (KILN_PLANTED_BUG(block_cache_key_collision)) {
+    // PLANTED BUG block_cache_key_collision: the key leaves out the table, so
+    // another table's block cached at the same offset is served.
+    EncodeFixed64(key, 0);
+  }
   EncodeFixed64(key + 8, handle.offset);
   const std::string_view cache_key(key, sizeof(key));
   std::shared_ptr<const CacheValue> cached = cache->Lookup(cache_key);

@@ -8,6 +8,7 @@
 #include "util/assert.h"
 #include "util/checksum.h"
 #include "util/coding.h"
+#include "util/planted_bugs.h"
 #include "util/sim_hooks.h"
 #include "util/status_macros.h"
 #include "wal/log_format.h"
@@ -160,7 +161,13 @@ absl::StatusOr<std::optional<std::string>> LogReader::HandleDamage(uint64_t offs
     return Corruption(
         Describe(offset, damage.reason + "; the log must be complete (it is not the newest)"));
   }
-  KILN_ASSIGN_OR_RETURN(const DamageScan scan, ScanAfterDamage(offset, damage));
+  KILN_ASSIGN_OR_RETURN(DamageScan scan, ScanAfterDamage(offset, damage));
+  if constexpr (KILN_PLANTED_BUG(wal_corruption_as_tail)) {
+    // PLANTED BUG wal_corruption_as_tail: damage is taken for a torn tail
+    // without asking whether a later record proves it was synced.
+    scan.synced_witness_offset.reset();
+    scan.first_record_offset.reset();
+  }
   if (scan.synced_witness_offset) {
     return Corruption(Describe(
         offset, damage.reason + "; the record at offset " +

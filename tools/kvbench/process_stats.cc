@@ -1,0 +1,40 @@
+#include "tools/kvbench/process_stats.h"
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+namespace kiln::kvbench {
+
+uint64_t ProcessBytesWritten() {
+  std::FILE* file = std::fopen("/proc/self/io", "r");
+  if (file == nullptr) return 0;
+  uint64_t bytes = 0;
+  char line[256];
+  while (std::fgets(line, sizeof(line), file) != nullptr) {
+    unsigned long long value = 0;
+    if (std::sscanf(line, "wchar: %llu", &value) == 1) {
+      bytes = value;
+      break;
+    }
+  }
+  std::fclose(file);
+  return bytes;
+}
+
+uint64_t DirectoryBytes(const std::string& dir) {
+  std::error_code error;
+  uint64_t bytes = 0;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, error);
+       !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
+    std::error_code size_error;
+    if (it->is_regular_file(size_error)) {
+      const uintmax_t size = it->file_size(size_error);
+      if (!size_error) bytes += size;
+    }
+  }
+  return bytes;
+}
+
+}  // namespace kiln::kvbench

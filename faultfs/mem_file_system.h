@@ -57,6 +57,9 @@ struct MemFileSystemStats {
   uint64_t bytes_written = 0;   // Write and Append payload bytes
   uint64_t data_syncs = 0;      // Sync and SyncData calls that succeeded
   uint64_t dir_syncs = 0;       // SyncDir calls that succeeded
+  // Directory operations (create, remove, rename, mkdir, rmdir) performed,
+  // each pending until a SyncDir; a crash trigger counts these.
+  uint64_t dir_ops = 0;
   uint64_t unsynced_drops = 0;  // DropUnsyncedData calls that succeeded
   uint64_t crashes = 0;         // ApplyCrash calls that succeeded
 };

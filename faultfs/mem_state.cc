@@ -191,6 +191,7 @@ void MemState::AppendDirOp(DirOp op) {
   op.prerequisite_seqs.erase(std::unique(op.prerequisite_seqs.begin(), op.prerequisite_seqs.end()),
                              op.prerequisite_seqs.end());
   dir_ops.push_back(std::move(op));
+  ++stats.dir_ops;
 }
 
 size_t MemState::DirOpIndex(uint64_t seq) const {

@@ -4,8 +4,9 @@
 //
 //   ./bazelw build -c opt --define=kiln_bug=wal_unsynced_ack //tools:dst
 //
-// .bazelrc sets --define=kiln_bug=none; //engine:util turns the Make variable
-// into KILN_PLANTED_BUG_NAME for every target that depends on it. A site reads
+// .bazelrc sets --define=kiln_bug=none; //engine:planted_bug_name writes the
+// Make variable into util/planted_bug_name.h as KILN_PLANTED_BUG_NAME, so only
+// the files that include this header recompile for another bug. A site reads
 //
 //   if constexpr (KILN_PLANTED_BUG(wal_unsynced_ack)) {
 //     // PLANTED BUG wal_unsynced_ack: <what goes wrong>
@@ -21,9 +22,14 @@
 
 #include <string_view>
 
-// Builds outside Bazel (no -D) get no planted bug.
+// Builds outside Bazel (fuzz/oss-fuzz/build.sh) have no generated header:
+// they get no planted bug unless they pass -DKILN_PLANTED_BUG_NAME=name.
 #ifndef KILN_PLANTED_BUG_NAME
+#if __has_include("util/planted_bug_name.h")
+#include "util/planted_bug_name.h"
+#else
 #define KILN_PLANTED_BUG_NAME none
+#endif
 #endif
 
 #define KILN_PLANTED_BUG_STRINGIFY_INNER(x) #x

@@ -51,6 +51,10 @@ absl::StatusOr<std::optional<std::string>> LogReader::ReadNext() {
     KILN_ASSIGN_OR_RETURN(file_size_, file_.Size());
     if (file_size_ == 0) return std::nullopt;
     KILN_ASSIGN_OR_RETURN(std::optional<Damage> damage, CheckFileHeader());
+    if (damage) {
+      DiscardBuffer();
+      KILN_ASSIGN_OR_RETURN(damage, CheckFileHeader());
+    }
     if (damage) return HandleDamage(0, *damage);
     next_offset_ = kWalFileHeaderBytes;
     valid_end_offset_ = next_offset_;
@@ -58,6 +62,14 @@ absl::StatusOr<std::optional<std::string>> LogReader::ReadNext() {
   KILN_ASSERT(next_offset_ <= file_size_);
   if (next_offset_ == file_size_) return std::nullopt;
   KILN_ASSIGN_OR_RETURN(RecordOrDamage record, ReadRecordAt(next_offset_));
+  if (record.damage) {
+    // A mismatch may be the read's rather than the disk's (a bit flipped in
+    // transit): read the record from the file once more before judging it,
+    // or a flip in the last synced record would pass for a torn tail.
+    DiscardBuffer();
+    ++damage_rereads_;
+    KILN_ASSIGN_OR_RETURN(record, ReadRecordAt(next_offset_));
+  }
   if (record.damage) return HandleDamage(next_offset_, *record.damage);
   KILN_ASSERT(record.end_offset > next_offset_);
   KILN_ASSERT(record.end_offset <= file_size_);
@@ -247,6 +259,11 @@ absl::StatusOr<std::string_view> LogReader::Peek(uint64_t offset, size_t length)
     return status;
   }
   return std::string_view(buffer_.data(), available);
+}
+
+void LogReader::DiscardBuffer() {
+  buffer_.clear();
+  buffer_offset_ = 0;
 }
 
 absl::Status LogReader::ReadFully(uint64_t offset, std::span<char> out) {

@@ -67,6 +67,9 @@ class LogReader {
   // unsynced records found after a hole.
   uint64_t dropped_bytes() const { return dropped_bytes_; }
   uint64_t records_read() const { return records_read_; }
+  // Records read a second time because the first read did not check out
+  // (damage is judged only when it reads the same twice).
+  uint64_t damage_rereads() const { return damage_rereads_; }
 
  private:
   // Why the record or file header at some offset failed its checks, when a
@@ -113,6 +116,8 @@ class LogReader {
   // Fills out from offset; IOError if the file ends first. REQUIRES: the
   // range lies within file_size_.
   absl::Status ReadFully(uint64_t offset, std::span<char> out);
+  // Forgets the buffered bytes, so the next Peek reads the file again.
+  void DiscardBuffer();
   std::string Describe(uint64_t offset, std::string_view what) const;
 
   File& file_;
@@ -134,6 +139,7 @@ class LogReader {
   bool saw_torn_tail_ = false;
   uint64_t dropped_bytes_ = 0;
   uint64_t records_read_ = 0;
+  uint64_t damage_rereads_ = 0;
 
   // File bytes [buffer_offset_, buffer_offset_ + buffer_.size()).
   std::string buffer_;

@@ -155,6 +155,7 @@ std::string StepToText(const Step& step) {
     case Step::Kind::kCrash:
     case Step::Kind::kCrashInOpen:
       line.Add(step.kind == Step::Kind::kCrash ? "mid_steps" : "steps", step.crash_steps);
+      if (step.crash_after_dir_ops > 0) line.Add("after_dir_ops", step.crash_after_dir_ops);
       if (!step.policy.empty()) line.AddString("policy", step.policy);
       if (!step.choice.empty()) line.AddString("choice", step.choice);
       break;
@@ -324,6 +325,7 @@ void ParseStep(TextLine& line, Step::Kind kind, Step& step) {
     case Step::Kind::kCrashInOpen:
       step.crash_steps = line.Number(kind == Step::Kind::kCrash ? "mid_steps" : "steps", 0,
                                      kMaxScenarioCrashSteps);
+      step.crash_after_dir_ops = line.Number("after_dir_ops", 0, kMaxScenarioCrashDirOps);
       step.policy = line.String("policy").value_or("");
       step.choice = line.String("choice").value_or("");
       break;
@@ -634,6 +636,12 @@ absl::Status ValidateScenario(const Scenario& scenario) {
       return invalid(i, "bad maintain count");
     }
     if (step.crash_steps > kMaxScenarioCrashSteps) return invalid(i, "crash step too far");
+    if (step.crash_after_dir_ops > kMaxScenarioCrashDirOps) {
+      return invalid(i, "crash after too many directory operations");
+    }
+    if (step.crash_after_dir_ops > 0 && step.crash_steps > 0) {
+      return invalid(i, "a crash takes mid_steps/steps or after_dir_ops, not both");
+    }
     if (!step.policy.empty() && !faultfs::ParseCrashPolicy(step.policy).ok()) {
       return invalid(i, "bad crash policy '" + step.policy + "'");
     }

@@ -63,6 +63,7 @@ inline constexpr size_t kMaxScenarioScanEntries = 1'000;
 inline constexpr uint64_t kMaxScenarioSleepNs = 1'000'000'000;
 inline constexpr int kMaxScenarioMaintenanceSteps = 64;
 inline constexpr uint64_t kMaxScenarioCrashSteps = 100'000'000;
+inline constexpr uint64_t kMaxScenarioCrashDirOps = 10'000;
 
 // The bucket a scenario's bucket 1 names (bucket 0 is the default bucket).
 inline constexpr char kScenarioNamedBucket[] = "named";
@@ -131,6 +132,11 @@ struct Step {
   // kCrash: scheduling steps into the preceding segment (0: after it).
   // kCrashInOpen: scheduling steps into the open.
   uint64_t crash_steps = 0;
+  // When > 0 (and crash_steps is 0): crash right after the segment's (or
+  // the open's) nth directory operation — a create, remove or rename not yet
+  // made durable by a SyncDir, the window where ordering bugs live. A
+  // segment or open that ends first crashes at its end.
+  uint64_t crash_after_dir_ops = 0;
   std::string policy;  // empty: the scenario's crash_policy
   std::string choice;  // exact CrashChoice text; used when it fits the disk
 

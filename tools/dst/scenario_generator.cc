@@ -25,6 +25,10 @@ constexpr int kMaxCheckMaintenanceSteps = 8;
 constexpr uint64_t kMaxMidPhaseCrashStep = 40'000;
 // An open takes a few hundred steps; a crash lands somewhere inside it.
 constexpr uint64_t kMaxOpenCrashStep = 600;
+// Crashes right after a directory operation (before a SyncDir covers it):
+// rarer than a random step, so metadata-ordering windows a few steps wide are
+// hit often. An open or a segment takes a handful to a few dozen.
+constexpr uint64_t kMaxCrashDirOps = 12;
 
 constexpr char kKeyPrefixes[] = "abc";
 constexpr int kKeysPerPrefix = 12;
@@ -89,6 +93,8 @@ void DrawFaultMix(Random& random, Scenario& scenario) {
     std::vector<FileOp> ops;
     std::vector<FileKind> file_kinds;
     int one_in;
+    // The op is rare (WAL reads happen only in recovery): fire far more often.
+    bool rare_op = false;
   };
   const std::vector<FileOp> writes = {FileOp::kAppend, FileOp::kWrite};
   const std::vector<FileOp> syncs = {FileOp::kSync, FileOp::kSyncData};
@@ -110,6 +116,12 @@ void DrawFaultMix(Random& random, Scenario& scenario) {
       {"table-latent-sector", FaultKind::kLatentSectorError, {FileOp::kRead}, {FileKind::kTable}, 12},
       {"table-short-read", FaultKind::kShortRead, {FileOp::kRead}, {FileKind::kTable}, 8},
       {"table-misdirected-write", FaultKind::kMisdirectedWrite, writes, {FileKind::kTable}, 12},
+      // Recovery reads the WAL: damage inside synced records must be
+      // Corruption, never taken for a torn tail.
+      {"wal-read-bit-flip", FaultKind::kBitFlipOnRead, {FileOp::kRead}, {FileKind::kWal}, 6, true},
+      {"wal-latent-sector", FaultKind::kLatentSectorError, {FileOp::kRead}, {FileKind::kWal}, 16,
+       true},
+      {"wal-misdirected-write", FaultKind::kMisdirectedWrite, writes, {FileKind::kWal}, 12},
       {"latency", FaultKind::kLatency, {}, {}, 4},
   };
   for (const Candidate& candidate : candidates) {
@@ -121,6 +133,12 @@ void DrawFaultMix(Random& random, Scenario& scenario) {
                  .file_kinds = candidate.file_kinds,
                  .probability = 0.001 * static_cast<double>(random.Range(1, 10))},
         .kind = candidate.kind};
+    if (candidate.rare_op) {
+      // One fault, on the nth such op of the run: a flip on a WAL read is
+      // transient, and the reader's second read must see through it.
+      fault.rule.when.probability = 1.0;
+      fault.rule.when.nth = random.Range(1, 6);
+    }
     if (candidate.kind == FaultKind::kLatency) {
       fault.rule.when.probability = 0.1;
       fault.rule.latency_ns = 1000 + random.Uniform(200'000);
@@ -152,7 +170,13 @@ class StepDrawer {
   void Crash(bool mid_phase) {
     Step step;
     step.kind = Step::Kind::kCrash;
-    if (mid_phase) step.crash_steps = random_.Range(1, kMaxMidPhaseCrashStep);
+    if (mid_phase) {
+      if (random_.OneIn(3)) {
+        step.crash_after_dir_ops = random_.Range(1, kMaxCrashDirOps);
+      } else {
+        step.crash_steps = random_.Range(1, kMaxMidPhaseCrashStep);
+      }
+    }
     Add(std::move(step));
     snapshot_of_client_.fill(std::nullopt);
   }
@@ -160,7 +184,11 @@ class StepDrawer {
   void CrashInOpen() {
     Step step;
     step.kind = Step::Kind::kCrashInOpen;
-    step.crash_steps = random_.Range(1, kMaxOpenCrashStep);
+    if (random_.OneIn(2)) {
+      step.crash_after_dir_ops = random_.Range(1, kMaxCrashDirOps);
+    } else {
+      step.crash_steps = random_.Range(1, kMaxOpenCrashStep);
+    }
     Add(std::move(step));
   }
 

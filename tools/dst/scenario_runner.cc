@@ -138,10 +138,9 @@ class ScenarioRun {
       while (end < steps.size() && !steps[end].is_barrier()) ++end;
       OpenIfClosed(i);
       if (!Going()) break;
-      const uint64_t mid_steps = end < steps.size() && steps[end].kind == Step::Kind::kCrash
-                                     ? steps[end].crash_steps
-                                     : 0;
-      RunSegment(i, end, mid_steps);
+      const bool crash_next = end < steps.size() && steps[end].kind == Step::Kind::kCrash;
+      RunSegment(i, end, crash_next ? steps[end].crash_steps : 0,
+                 crash_next ? steps[end].crash_after_dir_ops : 0);
       i = end;
     }
     if (Going()) Finish(steps.size());
@@ -383,7 +382,12 @@ class ScenarioRun {
       absl::StatusOr<std::unique_ptr<Db>> opened = Db::Open(options_, kDbPath);
       if (opened.ok()) doomed = *std::move(opened);
     });
-    (void)sim_.runtime().RunUntilFinished(*segment_, {.max_steps = std::max<uint64_t>(1, step.crash_steps)});
+    if (step.crash_after_dir_ops > 0) {
+      (void)RunUntilDone(*segment_, step.crash_after_dir_ops, kMaxOpenSteps);
+    } else {
+      (void)sim_.runtime().RunUntilFinished(*segment_,
+                                            {.max_steps = std::max<uint64_t>(1, step.crash_steps)});
+    }
     auto teardown_doomed = [&doomed, this] {
       if (segment_ != nullptr) segment_->Join();
       doomed.reset();
@@ -514,7 +518,30 @@ class ScenarioRun {
 
   // ---- Segments of client steps ----
 
-  void RunSegment(size_t begin, size_t end, uint64_t mid_steps) {
+  // Runs task until it finishes, or (after_dir_ops > 0) until the disk has
+  // taken after_dir_ops more directory operations, stepping one scheduling
+  // step at a time so the crash lands right after the last of them, before
+  // anything (a SyncDir) follows it. At most max_steps steps.
+  sim::RunResult RunUntilDone(const sim::FiberTask& task, uint64_t after_dir_ops,
+                              uint64_t max_steps) {
+    if (after_dir_ops == 0) return sim_.runtime().RunUntilFinished(task, {.max_steps = max_steps});
+    const uint64_t target = sim_.disk().Stats().dir_ops + after_dir_ops;
+    sim::RunResult run;
+    uint64_t taken = 0;
+    while (taken < max_steps) {
+      run = sim_.runtime().RunUntilFinished(task, {.max_steps = 1});
+      taken += run.steps;
+      if (run.reason != sim::RunReason::kStepLimit) break;
+      if (sim_.disk().Stats().dir_ops >= target) {
+        ++out_.counters.dir_op_crash_points;
+        break;
+      }
+    }
+    run.steps = taken;
+    return run;
+  }
+
+  void RunSegment(size_t begin, size_t end, uint64_t mid_steps, uint64_t after_dir_ops) {
     KILN_ASSERT(segment_ == nullptr && db_ != nullptr);
     segment_ = sim_.runtime().Spawn("segment", [this, begin, end] {
       std::vector<std::unique_ptr<Task>> clients;
@@ -531,10 +558,11 @@ class ScenarioRun {
       for (auto& client : clients) client->Join();
     });
     const uint64_t max_steps = mid_steps > 0 ? mid_steps : kMaxSegmentSteps;
-    const sim::RunResult run = sim_.runtime().RunUntilFinished(*segment_, {.max_steps = max_steps});
+    const sim::RunResult run = RunUntilDone(*segment_, after_dir_ops, max_steps);
     if (run.reason == sim::RunReason::kDeadlock) {
       Fail(begin, "deadlock: " + run.report);
-    } else if (run.reason == sim::RunReason::kStepLimit && mid_steps == 0) {
+    } else if (run.reason == sim::RunReason::kStepLimit && mid_steps == 0 &&
+               (after_dir_ops == 0 || run.steps >= max_steps)) {
       Fail(begin, "livelock: the segment did not finish in " + std::to_string(kMaxSegmentSteps) +
                       " steps (simulated time " + std::to_string(run.now_ns) + " ns)");
     }

@@ -45,6 +45,7 @@ struct ScenarioCounters {
   uint64_t full_checks = 0;             // check barriers that compared everything
   uint64_t recoveries_checked = 0;      // recovered states compared with the model
   uint64_t crashes_in_open = 0;
+  uint64_t dir_op_crash_points = 0;     // crashes placed right after a directory op
   uint64_t failed_writes = 0;           // writes that returned an (injected) error
   uint64_t read_errors = 0;             // reads that returned an (injected) error
   uint64_t invariant_checks = 0;

@@ -67,6 +67,8 @@ TEST(ScenarioTextTest, RejectsMalformedInputNamingTheLine) {
       {header + "persist c=0\n", "persist without a durability"},
       {header + "crash_policy \"sometimes\"\n", "crash_policy"},
       {header + "crash choice=\"garbage\"\n", "bad crash choice"},
+      {header + "crash mid_steps=5 after_dir_ops=2\n", "not both"},
+      {header + "crash_in_open steps=0 after_dir_ops=10001\n", "after_dir_ops wants a whole number up to 10000"},
   };
   for (const auto& c : cases) {
     absl::StatusOr<Scenario> parsed = ParseScenario(c.text);
@@ -74,6 +76,29 @@ TEST(ScenarioTextTest, RejectsMalformedInputNamingTheLine) {
     EXPECT_NE(std::string(parsed.status().message()).find(c.expected), std::string::npos)
         << "input: " << c.text << "\nerror: " << parsed.status();
   }
+}
+
+// A crash after the nth directory operation stops the segment right after
+// that operation: the flush's new table and its manifest edit are on the
+// disk's pending list, not yet covered by a SyncDir, when the crash lands.
+TEST(ScenarioRunnerTest, CrashAfterDirectoryOperationsLandsInTheWindow) {
+  absl::StatusOr<Scenario> scenario = ParseScenario(
+      "kiln-scenario 1\n"
+      "seed 5\n"
+      "put c=0 bucket=0 key=\"a01\" value=\"v1\" durability=sync_all\n"
+      "flush c=0\n"
+      "put c=0 bucket=0 key=\"a02\" value=\"v2\" durability=sync_all\n"
+      "crash mid_steps=0 after_dir_ops=1\n"
+      "crash_in_open steps=0 after_dir_ops=2\n"
+      "get c=0 bucket=0 key=\"a01\"\n"
+      "get c=0 bucket=0 key=\"a02\"\n");
+  ASSERT_TRUE(scenario.ok()) << scenario.status();
+  EXPECT_EQ(ScenarioToText(*ParseScenario(ScenarioToText(*scenario))), ScenarioToText(*scenario));
+  const ScenarioResult result = RunScenario(*scenario);
+  EXPECT_TRUE(result.result.passed) << result.result.failure;
+  EXPECT_EQ(result.counters.dir_op_crash_points, 2u);
+  EXPECT_EQ(result.counters.crashes_in_open, 1u);
+  EXPECT_GE(result.counters.recoveries_checked, 2u);
 }
 
 }  // namespace

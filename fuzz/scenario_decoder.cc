@@ -28,6 +28,7 @@ constexpr size_t kMaxWalkSteps = 16;
 constexpr uint64_t kMaxSleepNs = 200'000;
 constexpr uint64_t kMaxMidSegmentCrashStep = 40'000;
 constexpr uint64_t kMaxOpenCrashStep = 600;
+constexpr uint64_t kMaxCrashDirOps = 12;
 constexpr int kMaxCheckMaintenanceSteps = 8;
 
 constexpr char kKeyPrefixes[] = "abc";
@@ -289,12 +290,27 @@ class Decoder {
         break;
       case 2:
         step.kind = Step::Kind::kCrash;
-        if (input_.Bool()) step.crash_steps = input_.Range(1, kMaxMidSegmentCrashStep);
+        // 0: after the segment; 1: a scheduling step into it; 2: right after
+        // its nth directory operation.
+        switch (input_.Range(0, 2)) {
+          case 1:
+            step.crash_steps = input_.Range(1, kMaxMidSegmentCrashStep);
+            break;
+          case 2:
+            step.crash_after_dir_ops = input_.Range(1, kMaxCrashDirOps);
+            break;
+          default:
+            break;
+        }
         held_.fill(std::nullopt);
         break;
       default:
         step.kind = Step::Kind::kCrashInOpen;
-        step.crash_steps = input_.Range(1, kMaxOpenCrashStep);
+        if (input_.Bool()) {
+          step.crash_after_dir_ops = input_.Range(1, kMaxCrashDirOps);
+        } else {
+          step.crash_steps = input_.Range(1, kMaxOpenCrashStep);
+        }
         held_.fill(std::nullopt);
         break;
     }

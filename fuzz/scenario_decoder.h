@@ -3,7 +3,8 @@
 // policy, a few fault rules, then up to kMaxFuzzScenarioSteps steps by up to
 // three clients on two buckets over 36 keys — writes, batches, gets, scans,
 // snapshots, flush, compaction, persist, maintenance, sleeps, fault windows,
-// checks, crashes (mid-segment too) and crashes during the next open.
+// checks, crashes (mid-segment, or right after a directory operation) and
+// crashes during the next open.
 // Interleavings, buggify and fault rolls come from the decoded seed.
 //
 // Every byte string decodes to a scenario ValidateScenario accepts; the

@@ -4,7 +4,10 @@
 # planted, runs the engine campaign until the first failure or the time
 # budget, shrinks the first failing seed to a scenario, and prints a markdown
 # table: bug | caught | seeds to first failure | seconds to first failure |
-# shrunk scenario steps | first failure.
+# shrunk scenario steps | committed scenario | first failure. "committed
+# scenario" replays props/scenarios/planted_NAME.scn (the shrunk scenario of
+# an earlier run, which every normal build must pass) on the bug build:
+# "fails" means it still catches the bug.
 #
 #   tools/bugcheck/bugcheck.sh [--budget_minutes=M] [--jobs=J] [--seeds=N]
 #       [--out_dir=DIR] [--shrink_minutes=M] [BUG...]
@@ -76,22 +79,31 @@ cell() { printf '%s' "$1" | tr '|\n' '/ ' | cut -c1-120; }
 
 table="$out_dir/bugcheck.md"
 {
-  echo "| bug | caught | seeds to first failure | seconds to first failure | shrunk steps | first failure |"
-  echo "|---|---|---:|---:|---:|---|"
+  echo "| bug | caught | seeds to first failure | seconds to first failure | shrunk steps | committed scenario | first failure |"
+  echo "|---|---|---:|---:|---:|---|---|"
 } >"$table"
 uncaught=0
 for bug in "${bugs[@]}"; do
   echo "bugcheck: $bug: building" >&2
-  caught=no; seeds_to=-; seconds_to=-; steps=-; failure=
+  caught=no; seeds_to=-; seconds_to=-; steps=-; failure=; committed=none
   if ! bazel_bug "$bug" build //tools:dst >"$out_dir/$bug.build.log" 2>&1; then
     caught="build failed"; failure="see $out_dir/$bug.build.log"
     uncaught=$((uncaught + 1))
-    echo "| $bug | $caught | - | - | - | $(cell "$failure") |" >>"$table"
+    echo "| $bug | $caught | - | - | - | - | $(cell "$failure") |" >>"$table"
     continue
   fi
   bin_dir=$(bazel_bug "$bug" info bazel-bin 2>/dev/null)
   dst="$out_dir/dst.$bug"
   cp -f "$bin_dir/tools/dst" "$dst" || { echo "bugcheck: no dst binary in $bin_dir" >&2; exit 2; }
+
+  known_scenario="props/scenarios/planted_$bug.scn"
+  if [ -f "$known_scenario" ]; then
+    if "$dst" scenario "$known_scenario" >"$out_dir/$bug.known.log" 2>&1; then
+      committed="passes (stale)"
+    else
+      committed=fails
+    fi
+  fi
 
   echo "bugcheck: $bug: running up to $seeds seeds for $budget_minutes min on $jobs jobs" >&2
   run_log="$out_dir/$bug.run.log"
@@ -125,7 +137,7 @@ for bug in "${bugs[@]}"; do
     failure="no failure in ${ran:-?} seeds"
   fi
   rm -f "$dst"
-  echo "| $bug | $caught | $seeds_to | $seconds_to | $steps | $(cell "$failure") |" >>"$table"
+  echo "| $bug | $caught | $seeds_to | $seconds_to | $steps | $committed | $(cell "$failure") |" >>"$table"
 done
 
 echo

@@ -13,6 +13,7 @@
 #include "faultfs/crash_choice.h"
 #include "faultfs/crash_policy.h"
 #include "faultfs/fault_rule.h"
+#include "db/file_names.h"
 #include "kiln/db.h"
 #include "kiln/status.h"
 #include "sim/simulator.h"
@@ -306,16 +307,17 @@ class ScenarioRun {
     }
     CheckRecoveredState(step, state);
     const uint64_t recovered = db->GetSnapshot()->sequence();
-    if (recovered < durable_sequence_) {
+    if (recovered < OwedSequence()) {
       Fail(step, "recovery: the recovered sequence " + std::to_string(recovered) +
                      " is below the sequence acknowledged durable " +
-                     std::to_string(durable_sequence_));
+                     std::to_string(OwedSequence()));
     }
     if (!Going()) return true;
     ++out_.counters.recoveries_checked;
     // Everything recovered is durable now: the open wrote it to synced tables.
     model_.Reset(state, recovered);
     durable_sequence_ = recovered;
+    misdirected_wal_floor_.reset();
     uncertain_.clear();
     broken_ = false;
     db_ = std::move(db);
@@ -324,7 +326,7 @@ class ScenarioRun {
   }
 
   void CheckRecoveredState(size_t step, const ModelState& state) {
-    const uint64_t low = std::max(durable_sequence_, model_.base_sequence());
+    const uint64_t low = std::max(OwedSequence(), model_.base_sequence());
     const uint64_t high = model_.max_sequence();
     std::vector<uint64_t> candidates = model_.Boundaries(low, high);
     for (auto it = candidates.rbegin(); it != candidates.rend(); ++it) {
@@ -505,7 +507,11 @@ class ScenarioRun {
       const absl::Status closed = db_->Close();
       if (!closed.ok()) NoteFailedWrite(end, "Close", closed);
       db_.reset();
-      if (!broken_) durable_sequence_ = model_.max_sequence();
+      if (!broken_) {
+        // A clean close syncs the WAL; the memtable stays there, not in tables.
+        NoteMisdirectedWalWrites();
+        durable_sequence_ = model_.max_sequence();
+      }
       SuspendFaults(true);
       Recover(end);
       if (db_ != nullptr) {
@@ -620,6 +626,7 @@ class ScenarioRun {
           NoteFailedWrite(index, "Flush", s);
         } else {
           durable_sequence_ = std::max(durable_sequence_, before);
+          RaiseMisdirectedFloor(before);
         }
         break;
       }
@@ -712,6 +719,7 @@ class ScenarioRun {
       return;
     }
     if (effective >= Durability::kSyncData) {
+      NoteMisdirectedWalWrites();
       durable_sequence_ = std::max(durable_sequence_, result->sequence);
     }
   }
@@ -724,8 +732,47 @@ class ScenarioRun {
       return;
     }
     if (durability >= Durability::kSyncData) {
+      NoteMisdirectedWalWrites();
       durable_sequence_ = std::max(durable_sequence_, before);
     }
+  }
+
+  // ---- Misdirected WAL writes ----
+  //
+  // A misdirected WAL append reports success while its bytes land elsewhere:
+  // the record is missing, and when nothing later proves it was synced,
+  // recovery rightly takes the gap for a torn tail and loses the writes that
+  // sync acknowledged. Those writes, and only those, are not owed: the floor
+  // is the durable sequence when the fault was first seen (before any write
+  // it could have carried was acknowledged). Damage the misplaced bytes do
+  // to older records must still be reported, never dropped.
+
+  // Called before a WAL sync (or a clean close) raises durable_sequence_.
+  void NoteMisdirectedWalWrites() {
+    const uint64_t count = sim_.faults().fault_count(faultfs::FaultKind::kMisdirectedWrite);
+    if (count == misdirected_seen_) return;
+    misdirected_seen_ = count;
+    if (misdirected_wal_floor_.has_value()) return;
+    for (const faultfs::FaultRecord& record : sim_.faults().log()) {
+      if (record.kind == faultfs::FaultKind::kMisdirectedWrite &&
+          ClassifyFileName(record.path) == FileKind::kWal) {
+        misdirected_wal_floor_ = durable_sequence_;
+        return;
+      }
+    }
+  }
+
+  // Writes up to sequence are in synced tables now, whatever the WAL holds.
+  void RaiseMisdirectedFloor(uint64_t sequence) {
+    if (misdirected_wal_floor_.has_value()) {
+      misdirected_wal_floor_ = std::max(*misdirected_wal_floor_, sequence);
+    }
+  }
+
+  // The sequence a recovery must reach.
+  uint64_t OwedSequence() const {
+    return misdirected_wal_floor_.has_value() ? std::min(durable_sequence_, *misdirected_wal_floor_)
+                                              : durable_sequence_;
   }
 
   // Waits until every batch up to sequence is in the model. False if the
@@ -832,6 +879,9 @@ class ScenarioRun {
   // The model of what the outside world was told, across crashes.
   EngineModel model_;
   uint64_t durable_sequence_ = 0;
+  // See "Misdirected WAL writes".
+  std::optional<uint64_t> misdirected_wal_floor_;
+  uint64_t misdirected_seen_ = 0;
   std::vector<std::vector<ModelEntry>> uncertain_;
   bool broken_ = false;
 

@@ -34,6 +34,9 @@
 //   check maintain=8
 //   crash mid_steps=300 policy="torn" choice="dirs=10; inode=3 keep=0,1"
 //   crash_in_open steps=200
+//   crash mid_steps=0 after_dir_ops=3      (right after the segment's 3rd
+//                                           create/rename/remove, before a SyncDir)
+//   crash_in_open steps=0 after_dir_ops=2
 //
 // Execution (scenario_runner.h): the database opens before the first step.
 // Consecutive client steps form a segment; each client's steps of a segment

@@ -25,7 +25,8 @@ ScenarioMix InvariantsMix() {
 
 bool CrashesMidSegment(const dst::Scenario& scenario) {
   return std::any_of(scenario.steps.begin(), scenario.steps.end(), [](const dst::Step& step) {
-    return step.kind == dst::Step::Kind::kCrash && step.crash_steps > 0;
+    return step.kind == dst::Step::Kind::kCrash &&
+           (step.crash_steps > 0 || step.crash_after_dir_ops > 0);
   });
 }
 

@@ -646,22 +646,33 @@ rc::Gen<Step> GenCrash() {
   for (const faultfs::NamedCrashPolicy& preset : faultfs::CrashPolicyPresets()) {
     policies.emplace_back(preset.name);
   }
-  return rc::gen::map(rc::gen::tuple(Optional(50, Index(400)), Choice(policies)),
-                      [](const std::tuple<std::optional<size_t>, std::string>& drawn) {
-                        Step step = Simple(Step::Kind::kCrash, 0);
-                        step.crash_steps =
-                            std::get<0>(drawn).has_value() ? *std::get<0>(drawn) + 1 : 0;
-                        step.policy = std::get<1>(drawn);
-                        return step;
-                      });
+  // Mid-segment by scheduling steps, else (sometimes) right after the nth
+  // directory operation, else after the segment.
+  return rc::gen::map(
+      rc::gen::tuple(Optional(50, Index(400)), Optional(33, Index(8)), Choice(policies)),
+      [](const std::tuple<std::optional<size_t>, std::optional<size_t>, std::string>& drawn) {
+        Step step = Simple(Step::Kind::kCrash, 0);
+        if (std::get<0>(drawn).has_value()) {
+          step.crash_steps = *std::get<0>(drawn) + 1;
+        } else if (std::get<1>(drawn).has_value()) {
+          step.crash_after_dir_ops = *std::get<1>(drawn) + 1;
+        }
+        step.policy = std::get<2>(drawn);
+        return step;
+      });
 }
 
 rc::Gen<Step> GenCrashInOpen() {
-  return rc::gen::map(Index(300), [](size_t steps) {
-    Step step = Simple(Step::Kind::kCrashInOpen, 0);
-    step.crash_steps = steps + 1;
-    return step;
-  });
+  return rc::gen::map(rc::gen::tuple(Index(300), Optional(40, Index(8))),
+                      [](const std::tuple<size_t, std::optional<size_t>>& drawn) {
+                        Step step = Simple(Step::Kind::kCrashInOpen, 0);
+                        if (std::get<1>(drawn).has_value()) {
+                          step.crash_after_dir_ops = *std::get<1>(drawn) + 1;
+                        } else {
+                          step.crash_steps = std::get<0>(drawn) + 1;
+                        }
+                        return step;
+                      });
 }
 
 rc::Gen<Step> GenStep(const ScenarioMix& mix) {

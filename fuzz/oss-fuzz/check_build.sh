@@ -6,6 +6,7 @@
 #   fuzz/oss-fuzz/check_build.sh [OUT_DIR]
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export OUT=${1:-$(mktemp -d)}
+mkdir -p "$OUT"
 export WORK=${WORK:-$(mktemp -d)}
 export CC=${CC:-clang} CXX=${CXX:-clang++}
 sanitize="-fsanitize=address,undefined -fsanitize-address-use-after-scope -fno-sanitize-recover=undefined"

@@ -52,7 +52,9 @@ absl::StatusOr<std::optional<std::string>> LogReader::ReadNext() {
     if (file_size_ == 0) return std::nullopt;
     KILN_ASSIGN_OR_RETURN(std::optional<Damage> damage, CheckFileHeader());
     if (damage) {
+      // As for records (below): judge only damage that reads the same twice.
       DiscardBuffer();
+      ++damage_rereads_;
       KILN_ASSIGN_OR_RETURN(damage, CheckFileHeader());
     }
     if (damage) return HandleDamage(0, *damage);

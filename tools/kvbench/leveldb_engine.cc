@@ -10,34 +10,15 @@
 #include "leveldb/options.h"
 #include "leveldb/write_batch.h"
 #include "tools/kvbench/engine.h"
+#include "tools/kvbench/foreign_engine.h"
 
 namespace kiln::kvbench {
 namespace {
 
-leveldb::Slice ToSlice(std::string_view bytes) { return leveldb::Slice(bytes.data(), bytes.size()); }
-std::string_view ToView(const leveldb::Slice& slice) { return {slice.data(), slice.size()}; }
+leveldb::Slice ToSlice(std::string_view bytes) { return ToForeignSlice<leveldb::Slice>(bytes); }
+absl::Status ToStatus(const leveldb::Status& status) { return FromForeignStatus(status); }
 
-absl::Status ToStatus(const leveldb::Status& status) {
-  if (status.ok()) return absl::OkStatus();
-  if (status.IsNotFound()) return absl::NotFoundError(status.ToString());
-  if (status.IsCorruption()) return absl::DataLossError(status.ToString());
-  return absl::InternalError(status.ToString());
-}
-
-class LevelDbIterator final : public EngineIterator {
- public:
-  explicit LevelDbIterator(leveldb::Iterator* inner) : inner_(inner) {}
-  void SeekToFirst() override { inner_->SeekToFirst(); }
-  void Seek(std::string_view target) override { inner_->Seek(ToSlice(target)); }
-  bool Valid() const override { return inner_->Valid(); }
-  void Next() override { inner_->Next(); }
-  std::string_view key() const override { return ToView(inner_->key()); }
-  std::string_view value() const override { return ToView(inner_->value()); }
-  absl::Status status() const override { return ToStatus(inner_->status()); }
-
- private:
-  std::unique_ptr<leveldb::Iterator> inner_;
-};
+using LevelDbIterator = ForeignIterator<leveldb::Iterator, leveldb::Slice>;
 
 class LevelDbEngine final : public Engine {
  public:

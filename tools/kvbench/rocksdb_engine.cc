@@ -11,19 +11,13 @@
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 #include "tools/kvbench/engine.h"
+#include "tools/kvbench/foreign_engine.h"
 
 namespace kiln::kvbench {
 namespace {
 
-rocksdb::Slice ToSlice(std::string_view bytes) { return rocksdb::Slice(bytes.data(), bytes.size()); }
-std::string_view ToView(const rocksdb::Slice& slice) { return {slice.data(), slice.size()}; }
-
-absl::Status ToStatus(const rocksdb::Status& status) {
-  if (status.ok()) return absl::OkStatus();
-  if (status.IsNotFound()) return absl::NotFoundError(status.ToString());
-  if (status.IsCorruption()) return absl::DataLossError(status.ToString());
-  return absl::InternalError(status.ToString());
-}
+rocksdb::Slice ToSlice(std::string_view bytes) { return ToForeignSlice<rocksdb::Slice>(bytes); }
+absl::Status ToStatus(const rocksdb::Status& status) { return FromForeignStatus(status); }
 
 rocksdb::Options RocksOptions(const EngineSettings& settings) {
   rocksdb::Options options;
@@ -39,20 +33,7 @@ rocksdb::Options RocksOptions(const EngineSettings& settings) {
   return options;
 }
 
-class RocksDbIterator final : public EngineIterator {
- public:
-  explicit RocksDbIterator(rocksdb::Iterator* inner) : inner_(inner) {}
-  void SeekToFirst() override { inner_->SeekToFirst(); }
-  void Seek(std::string_view target) override { inner_->Seek(ToSlice(target)); }
-  bool Valid() const override { return inner_->Valid(); }
-  void Next() override { inner_->Next(); }
-  std::string_view key() const override { return ToView(inner_->key()); }
-  std::string_view value() const override { return ToView(inner_->value()); }
-  absl::Status status() const override { return ToStatus(inner_->status()); }
-
- private:
-  std::unique_ptr<rocksdb::Iterator> inner_;
-};
+using RocksDbIterator = ForeignIterator<rocksdb::Iterator, rocksdb::Slice>;
 
 class RocksDbEngine final : public Engine {
  public:

@@ -33,33 +33,6 @@ bool ParseInternalKey(std::string_view internal_key, ParsedInternalKey& parsed) 
   return true;
 }
 
-std::string_view ExtractUserKey(std::string_view internal_key) {
-  KILN_DASSERT(internal_key.size() >= kInternalKeyTrailerBytes);
-  return internal_key.substr(0, internal_key.size() - kInternalKeyTrailerBytes);
-}
-
-SequenceNumber ExtractSequence(std::string_view internal_key) {
-  KILN_DASSERT(internal_key.size() >= kInternalKeyTrailerBytes);
-  return DecodeFixed64(internal_key.data() + internal_key.size() - kInternalKeyTrailerBytes) >> 8;
-}
-
-ValueType ExtractValueType(std::string_view internal_key) {
-  KILN_DASSERT(internal_key.size() >= kInternalKeyTrailerBytes);
-  return static_cast<ValueType>(
-      DecodeFixed64(internal_key.data() + internal_key.size() - kInternalKeyTrailerBytes) & 0xFF);
-}
-
-int CompareInternalKeys(std::string_view a, std::string_view b) {
-  const int by_user_key = CompareUserKeys(ExtractUserKey(a), ExtractUserKey(b));
-  if (by_user_key != 0) return by_user_key;
-  const uint64_t a_trailer = DecodeFixed64(a.data() + a.size() - kInternalKeyTrailerBytes);
-  const uint64_t b_trailer = DecodeFixed64(b.data() + b.size() - kInternalKeyTrailerBytes);
-  // Larger (newer) trailers first.
-  if (a_trailer > b_trailer) return -1;
-  if (a_trailer < b_trailer) return 1;
-  return 0;
-}
-
 std::string DebugInternalKey(std::string_view internal_key) {
   ParsedInternalKey parsed;
   if (!ParseInternalKey(internal_key, parsed)) return "<malformed internal key>";

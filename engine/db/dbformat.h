@@ -19,6 +19,9 @@
 #include <string>
 #include <string_view>
 
+#include "util/assert.h"
+#include "util/coding.h"
+
 namespace kiln {
 
 using SequenceNumber = uint64_t;
@@ -54,16 +57,37 @@ std::string MakeInternalKey(std::string_view user_key, SequenceNumber sequence, 
 // False if internal_key is shorter than the trailer or has an unknown type.
 [[nodiscard]] bool ParseInternalKey(std::string_view internal_key, ParsedInternalKey& parsed);
 
+// Inline: these run in every comparison of the memtable, blocks and merges.
 // REQUIRES: internal_key.size() >= kInternalKeyTrailerBytes.
-std::string_view ExtractUserKey(std::string_view internal_key);
-SequenceNumber ExtractSequence(std::string_view internal_key);
-ValueType ExtractValueType(std::string_view internal_key);
+inline uint64_t ExtractTrailer(std::string_view internal_key) {
+  KILN_DASSERT(internal_key.size() >= kInternalKeyTrailerBytes);
+  return DecodeFixed64(internal_key.data() + internal_key.size() - kInternalKeyTrailerBytes);
+}
+inline std::string_view ExtractUserKey(std::string_view internal_key) {
+  KILN_DASSERT(internal_key.size() >= kInternalKeyTrailerBytes);
+  return internal_key.substr(0, internal_key.size() - kInternalKeyTrailerBytes);
+}
+inline SequenceNumber ExtractSequence(std::string_view internal_key) {
+  return ExtractTrailer(internal_key) >> 8;
+}
+inline ValueType ExtractValueType(std::string_view internal_key) {
+  return static_cast<ValueType>(ExtractTrailer(internal_key) & 0xFF);
+}
 
 // Bytewise user-key order.
 inline int CompareUserKeys(std::string_view a, std::string_view b) { return a.compare(b); }
 
 // The internal-key order described above. REQUIRES: both keys well formed.
-int CompareInternalKeys(std::string_view a, std::string_view b);
+inline int CompareInternalKeys(std::string_view a, std::string_view b) {
+  const int by_user_key = CompareUserKeys(ExtractUserKey(a), ExtractUserKey(b));
+  if (by_user_key != 0) return by_user_key;
+  const uint64_t a_trailer = ExtractTrailer(a);
+  const uint64_t b_trailer = ExtractTrailer(b);
+  // Larger (newer) trailers first.
+  if (a_trailer > b_trailer) return -1;
+  if (a_trailer < b_trailer) return 1;
+  return 0;
+}
 
 struct InternalKeyLess {
   bool operator()(std::string_view a, std::string_view b) const {

@@ -94,6 +94,16 @@ int EntryCompare::operator()(const char* a, const char* b) const {
   return CompareInternalKeys(EntryInternalKey(a), EntryInternalKey(b));
 }
 
+uint64_t EntryCompare::OrderPrefix(const char* entry) const {
+  const std::string_view user_key = ExtractUserKey(EntryInternalKey(entry));
+  const size_t n = std::min<size_t>(user_key.size(), sizeof(uint64_t));
+  uint64_t prefix = 0;
+  for (size_t i = 0; i < n; ++i) {
+    prefix |= uint64_t{static_cast<uint8_t>(user_key[i])} << (8 * (7 - i));
+  }
+  return prefix;
+}
+
 }  // namespace memtable_internal
 
 std::unique_ptr<InternalIterator> MemTable::NewIterator() const {

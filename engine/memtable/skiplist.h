@@ -3,7 +3,12 @@
 // search and iterate concurrently without taking a lock.
 //
 // Comparator is a copyable functor: int operator()(const char* a,
-// const char* b) const, negative / zero / positive like memcmp. What an entry
+// const char* b) const, negative / zero / positive like memcmp, and
+// uint64_t OrderPrefix(const char* key) const, a summary of a key that is
+// monotone in the order: OrderPrefix(a) < OrderPrefix(b) implies a < b
+// (equal summaries say nothing). Each node keeps its key's summary beside its
+// links, so most steps of a search compare two integers in the node it already
+// loaded instead of following the key pointer into the arena. What an entry
 // points at is the caller's business (the memtable stores encoded entries in
 // the same arena); the list only orders and links the pointers.
 //
@@ -24,7 +29,10 @@
 //      is at least every linked node's height. A reader that sees a new
 //      max_height_ before the node that raised it finds null links from the
 //      head at those levels and simply descends.
-//   6. Readers may miss an insert that is in progress, never see keys out of
+//   6. A node's prefix is compare_.OrderPrefix(key), set before it is
+//      linked and never changed (checked against the full comparison in
+//      debug builds).
+//   7. Readers may miss an insert that is in progress, never see keys out of
 //      order, and always see every insert that completed before their
 //      search began (happens-before via the writer's release stores).
 //
@@ -99,6 +107,9 @@ class SkipList {
  private:
   int RandomHeight();
   Node* NewNode(const char* key, int height);
+  // Whether node's key orders before key, whose OrderPrefix is key_prefix.
+  // The prefixes decide when they differ (Invariant 6).
+  bool KeyIsBefore(const Node* node, const char* key, uint64_t key_prefix) const;
   int max_height() const { return max_height_.load(std::memory_order_relaxed); }
   // The first node >= key, or null. If prev is given, fills prev[level] with
   // the last node < key at every level below max_height().
@@ -120,7 +131,8 @@ class SkipList {
 // header, one std::atomic<Node*> per level of the node's height.
 template <typename Comparator>
 struct SkipList<Comparator>::Node {
-  Node(const char* key_in, int height_in) : key(key_in), height(height_in) {}
+  Node(const char* key_in, uint64_t prefix_in, int height_in)
+      : key(key_in), prefix(prefix_in), height(height_in) {}
 
   std::atomic<Node*>* links() {
     return std::launder(reinterpret_cast<std::atomic<Node*>*>(this + 1));
@@ -142,6 +154,7 @@ struct SkipList<Comparator>::Node {
   }
 
   const char* const key;
+  const uint64_t prefix;  // compare_.OrderPrefix(key); 0 for the head
   const int height;
 };
 
@@ -163,7 +176,7 @@ typename SkipList<Comparator>::Node* SkipList<Comparator>::NewNode(const char* k
   KILN_ASSERT(height <= kSkipListMaxHeight);
   const size_t size_bytes = sizeof(Node) + sizeof(std::atomic<Node*>) * height;
   char* memory = arena_.AllocateAligned(size_bytes, alignof(Node));
-  Node* node = new (memory) Node(key, height);
+  Node* node = new (memory) Node(key, key == nullptr ? 0 : compare_.OrderPrefix(key), height);
   for (int level = 0; level < height; ++level) {
     new (memory + sizeof(Node) + sizeof(std::atomic<Node*>) * level) std::atomic<Node*>(nullptr);
   }
@@ -181,15 +194,26 @@ int SkipList<Comparator>::RandomHeight() {
 }
 
 template <typename Comparator>
+bool SkipList<Comparator>::KeyIsBefore(const Node* node, const char* key,
+                                       uint64_t key_prefix) const {
+  if (node->prefix != key_prefix) {
+    KILN_DASSERT((node->prefix < key_prefix) == (compare_(node->key, key) < 0));
+    return node->prefix < key_prefix;
+  }
+  return compare_(node->key, key) < 0;
+}
+
+template <typename Comparator>
 typename SkipList<Comparator>::Node* SkipList<Comparator>::FindGreaterOrEqual(const char* key,
                                                                               Node** prev) const {
+  const uint64_t key_prefix = compare_.OrderPrefix(key);
   Node* node = head_;
   int level = max_height() - 1;
   // Each step either moves right past a node < key or descends a level, so
   // the walk ends after at most (entries + kSkipListMaxHeight) steps.
   while (true) {
     Node* next = node->Next(level);
-    if (next != nullptr && compare_(next->key, key) < 0) {
+    if (next != nullptr && KeyIsBefore(next, key, key_prefix)) {
       node = next;
       continue;
     }
@@ -202,14 +226,19 @@ typename SkipList<Comparator>::Node* SkipList<Comparator>::FindGreaterOrEqual(co
 template <typename Comparator>
 typename SkipList<Comparator>::Node* SkipList<Comparator>::FindLast(const char* key,
                                                                     Bound bound) const {
+  const uint64_t key_prefix = compare_.OrderPrefix(key);
   Node* node = head_;
   int level = max_height() - 1;
   // Bounded as in FindGreaterOrEqual.
   while (true) {
     Node* next = node->Next(level);
     if (next != nullptr) {
-      const int order = compare_(next->key, key);
-      if (order < 0 || (order == 0 && bound == Bound::kLessOrEqual)) {
+      if (KeyIsBefore(next, key, key_prefix)) {
+        node = next;
+        continue;
+      }
+      if (bound == Bound::kLessOrEqual && next->prefix == key_prefix &&
+          compare_(next->key, key) == 0) {
         node = next;
         continue;
       }

@@ -25,7 +25,15 @@ struct EntryHeader {
 // Decodes an entry's header from the front of input and checks that its key
 // delta and value fit in what remains; false if not.
 bool DecodeEntryHeader(std::string_view& input, EntryHeader& header) {
-  if (!GetVarint32(input, header.shared) || !GetVarint32(input, header.non_shared) ||
+  if (input.size() >= 3 && ((static_cast<uint8_t>(input[0]) | static_cast<uint8_t>(input[1]) |
+                             static_cast<uint8_t>(input[2])) &
+                            0x80) == 0) {
+    // The common case: all three lengths fit one byte each.
+    header.shared = static_cast<uint8_t>(input[0]);
+    header.non_shared = static_cast<uint8_t>(input[1]);
+    header.value_bytes = static_cast<uint8_t>(input[2]);
+    input.remove_prefix(3);
+  } else if (!GetVarint32(input, header.shared) || !GetVarint32(input, header.non_shared) ||
       !GetVarint32(input, header.value_bytes)) {
     return false;
   }

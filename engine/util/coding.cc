@@ -52,7 +52,7 @@ bool GetFixed64(std::string_view& input, uint64_t& value) {
   return true;
 }
 
-bool GetVarint64(std::string_view& input, uint64_t& value) {
+bool GetVarint64Slow(std::string_view& input, uint64_t& value) {
   uint64_t result = 0;
   for (size_t i = 0; i < kMaxVarint64Bytes && i < input.size(); ++i) {
     const uint64_t byte = static_cast<uint8_t>(input[i]);
@@ -67,10 +67,10 @@ bool GetVarint64(std::string_view& input, uint64_t& value) {
   return false;
 }
 
-bool GetVarint32(std::string_view& input, uint32_t& value) {
+bool GetVarint32Slow(std::string_view& input, uint32_t& value) {
   std::string_view copy = input;
   uint64_t wide = 0;
-  if (!GetVarint64(copy, wide) || wide > UINT32_MAX || input.size() - copy.size() > kMaxVarint32Bytes) {
+  if (!GetVarint64Slow(copy, wide) || wide > UINT32_MAX || input.size() - copy.size() > kMaxVarint32Bytes) {
     return false;
   }
   value = static_cast<uint32_t>(wide);

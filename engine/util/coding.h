@@ -47,8 +47,30 @@ size_t VarintLength(uint64_t value);
 [[nodiscard]] bool GetFixed64(std::string_view& input, uint64_t& value);
 [[nodiscard]] bool GetVarint32(std::string_view& input, uint32_t& value);
 [[nodiscard]] bool GetVarint64(std::string_view& input, uint64_t& value);
+// The multi-byte cases of the two above; most varints in blocks and batches
+// are one byte, which the inline versions decode without a call.
+[[nodiscard]] bool GetVarint32Slow(std::string_view& input, uint32_t& value);
+[[nodiscard]] bool GetVarint64Slow(std::string_view& input, uint64_t& value);
 // The returned view points into input's buffer.
 [[nodiscard]] bool GetLengthPrefixed(std::string_view& input, std::string_view& bytes);
+
+inline bool GetVarint32(std::string_view& input, uint32_t& value) {
+  if (!input.empty() && static_cast<uint8_t>(input[0]) < 0x80) {
+    value = static_cast<uint8_t>(input[0]);
+    input.remove_prefix(1);
+    return true;
+  }
+  return GetVarint32Slow(input, value);
+}
+
+inline bool GetVarint64(std::string_view& input, uint64_t& value) {
+  if (!input.empty() && static_cast<uint8_t>(input[0]) < 0x80) {
+    value = static_cast<uint8_t>(input[0]);
+    input.remove_prefix(1);
+    return true;
+  }
+  return GetVarint64Slow(input, value);
+}
 
 }  // namespace kiln
 

@@ -88,8 +88,9 @@ DbImpl::DbImpl(const Options& options, std::string dbname)
   if (options_.block_cache_bytes > 0) {
     block_cache_ = NewShardedLruCache(*env_.scheduler, options_.block_cache_bytes, 4);
   }
-  table_cache_ = std::make_unique<TableCache>(env_, dbname_, std::max<size_t>(options_.max_open_tables, 1),
-                                              block_cache_.get());
+  table_cache_ = std::make_unique<TableCache>(env_, dbname_,
+                                              std::max<size_t>(options_.max_open_tables, 1),
+                                              block_cache_.get(), options_.map_table_files);
 }
 
 DbImpl::~DbImpl() {
@@ -145,6 +146,26 @@ absl::StatusOr<Bucket*> DbImpl::GetOrCreateBucket(std::string_view name,
   }
   if (options_.read_only) return absl::FailedPreconditionError("the database is read-only");
   if (!sticky_error_.ok()) return sticky_error_;
+  // A new bucket adds a memtable to mem_, which the write leader reads
+  // without the mutex: wait for the front of the writer queue like a write.
+  Writer w;
+  w.kind = Writer::Kind::kBucket;
+  EnqueueAndWait(w);
+  KILN_ASSERT(!w.done);
+  absl::StatusOr<Bucket*> created = CreateBucketLocked(name, options);
+  FinishGroup(1, created.status());
+  return created;
+}
+
+absl::StatusOr<Bucket*> DbImpl::CreateBucketLocked(std::string_view name,
+                                                   const BucketOptions& options) {
+  mutex_->AssertHeld();
+  KILN_ASSERT(writers_.front()->kind == Writer::Kind::kBucket);
+  // Another task may have created it while this one queued.
+  for (auto& [id, bucket] : buckets_) {
+    if (bucket->name() == name) return bucket.get();
+  }
+  if (!sticky_error_.ok()) return sticky_error_;
   if (buckets_.size() >= kMaxBuckets) return absl::InvalidArgumentError("too many buckets");
   KILN_RETURN_IF_ERROR(ValidateBucketOptionsForDb(options));
   const uint32_t id = versions_->next_bucket_id();
@@ -152,8 +173,6 @@ absl::StatusOr<Bucket*> DbImpl::GetOrCreateBucket(std::string_view name,
   edit.AddBucket(id, std::string(name), options);
   edit.next_bucket_id = id + 1;
   KILN_RETURN_IF_ERROR(ApplyEdit(edit));
-  // Another task may have created it while ApplyEdit released the mutex; ids
-  // are unique, so the map insert cannot clash.
   auto bucket = std::make_unique<BucketImpl>(*this, id, std::string(name));
   BucketImpl* result = bucket.get();
   buckets_.emplace(id, std::move(bucket));
@@ -209,10 +228,11 @@ absl::Status DbImpl::CheckInvariants() {
   if (last_sequence_ > kMaxSequenceNumber) {
     return absl::InternalError("last sequence exceeds kMaxSequenceNumber");
   }
-  auto check_generation = [&](const MemGeneration& gen) -> absl::Status {
+  // Only the active generation may hold the in-flight group's sequences.
+  auto check_generation = [&](const MemGeneration& gen, SequenceNumber bound) -> absl::Status {
     for (const auto& [id, table] : gen.tables) {
       if (table == nullptr) return absl::InternalError("null memtable");
-      if (!table->empty() && table->largest_sequence() > last_sequence_) {
+      if (!table->empty() && table->largest_sequence() > bound) {
         return absl::InternalError("a memtable holds a sequence above the last published one");
       }
       if (buckets_.find(id) == buckets_.end()) {
@@ -221,13 +241,14 @@ absl::Status DbImpl::CheckInvariants() {
     }
     return absl::OkStatus();
   };
-  KILN_RETURN_IF_ERROR(check_generation(*mem_));
+  KILN_RETURN_IF_ERROR(
+      check_generation(*mem_, std::max(last_sequence_, inflight_last_sequence_)));
   if (imm_.size() > kMaxImmutableGenerations + 1) {
     return absl::InternalError("too many retired memtable generations");
   }
   uint64_t previous_log = 0;
   for (const auto& gen : imm_) {
-    KILN_RETURN_IF_ERROR(check_generation(*gen));
+    KILN_RETURN_IF_ERROR(check_generation(*gen, last_sequence_));
     if (gen->log_number <= previous_log || gen->log_number >= mem_->log_number) {
       return absl::InternalError("retired generations' WALs are not in order");
     }

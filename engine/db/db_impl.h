@@ -43,6 +43,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "cache/cache.h"
@@ -179,7 +180,7 @@ class DbImpl final : public Db {
   // A task waiting in the commit queue: a batch to commit, or a barrier that
   // needs exclusive use of the WAL (a sync, a forced memtable switch).
   struct Writer {
-    enum class Kind : uint8_t { kBatch, kPersist, kSwitch };
+    enum class Kind : uint8_t { kBatch, kPersist, kSwitch, kBucket };
     Kind kind = Kind::kBatch;
     const WriteBatch* batch = nullptr;
     // The WAL payload; its sequence is filled in by the leader.
@@ -191,6 +192,10 @@ class DbImpl final : public Db {
     SequenceNumber sequence = 0;
     std::unique_ptr<CondVar> cv;
   };
+
+  // Creates the bucket (or finds one of that name made meanwhile).
+  // REQUIRES: mutex_ held; a kBucket writer at the front of writers_.
+  absl::StatusOr<Bucket*> CreateBucketLocked(std::string_view name, const BucketOptions& options);
 
   // --- db_open.cc
   // REQUIRES: mutex_ not held. May yield.
@@ -219,9 +224,10 @@ class DbImpl final : public Db {
   absl::Status MakeRoomForWrite(bool force_switch);
   // Retires mem_ and rolls the WAL. REQUIRES: as MakeRoomForWrite.
   absl::Status SwitchMemTable();
-  // Checks the batch's buckets exist; fills w.payload and w.user_bytes.
-  // REQUIRES: mutex_ held.
-  absl::Status PrepareBatch(const WriteBatch& batch, Writer& w);
+  // Fills w.payload and w.user_bytes; returns the distinct bucket ids the
+  // batch names, for the caller to check under mutex_. Needs no lock.
+  absl::StatusOr<absl::InlinedVector<uint32_t, 2>> PrepareBatch(const WriteBatch& batch,
+                                                                Writer& w);
   void SetStickyError(const absl::Status& status);
 
   // --- db_flush.cc
@@ -285,6 +291,9 @@ class DbImpl final : public Db {
   uint64_t flushed_generation_id_ = 0;
   std::unique_ptr<LogWriter> log_;  // the leader's (Invariant 4)
   SequenceNumber last_sequence_ = 0;
+  // The last sequence of the group the write leader is inserting into mem_
+  // without the mutex; 0 when none is. mem_ may hold sequences up to it.
+  SequenceNumber inflight_last_sequence_ = 0;
   // Recovery only: the last sequence of the last WAL record replayed.
   SequenceNumber last_replayed_sequence_ = 0;
   std::deque<Writer*> writers_;

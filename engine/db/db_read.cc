@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
+
 #include "db/db_impl.h"
 #include "db/db_iterator.h"
 #include "db/level_iterator.h"
@@ -18,10 +20,9 @@ namespace kiln {
 
 struct DbImpl::ReadView {
   SequenceNumber snapshot = 0;
-  // Newest first: the active memtable, then retired ones.
-  std::vector<std::shared_ptr<MemTable>> mems;
-  // Whether mems[i] may still receive writes (its sequences are unbounded).
-  std::vector<bool> mem_active;
+  // Newest first: the active memtable, then retired ones (inline: a Get
+  // allocates nothing to take its view).
+  absl::InlinedVector<std::shared_ptr<MemTable>, kMaxImmutableGenerations + 2> mems;
   std::shared_ptr<const Version> version;
 };
 
@@ -128,14 +129,13 @@ DbImpl::ReadView DbImpl::AcquireReadView(uint32_t bucket_id, const ReadOptions& 
   ReadView view;
   view.snapshot = options.snapshot != nullptr ? options.snapshot->sequence() : last_sequence_;
   KILN_ASSERT(view.snapshot <= last_sequence_);
-  auto add = [&](const MemGeneration& gen, bool active) {
+  auto add = [&](const MemGeneration& gen) {
     auto it = gen.tables.find(bucket_id);
     if (it == gen.tables.end() || it->second->empty()) return;
     view.mems.push_back(it->second);
-    view.mem_active.push_back(active);
   };
-  add(*mem_, /*active=*/true);
-  for (auto it = imm_.rbegin(); it != imm_.rend(); ++it) add(**it, /*active=*/false);
+  add(*mem_);
+  for (auto it = imm_.rbegin(); it != imm_.rend(); ++it) add(**it);
   view.version = versions_->current();
   return view;
 }
@@ -174,16 +174,24 @@ absl::StatusOr<std::optional<std::string>> DbImpl::GetFromBucket(uint32_t bucket
   SequenceNumber max_covering = 0;
   std::optional<TableGetResult> found;
   const TableReadOptions read = TableReadOptionsFor(options);
-  for (int level = 0; level < kNumLevels; ++level) {
-    const FileList files = view.version->OverlappingFiles(bucket_id, level, key, key);
-    for (const auto& file : files) {
-      KILN_ASSIGN_OR_RETURN(std::shared_ptr<const OpenTable> table, table_cache_->Get(*file));
-      max_covering = std::max(max_covering, table->tombstones->MaxCoveringSeq(key, view.snapshot));
-      if (found.has_value()) continue;
-      KILN_ASSIGN_OR_RETURN(std::optional<TableGetResult> result,
-                            table->reader->Get(key, view.snapshot, read));
-      if (result.has_value()) found = std::move(result);
+  auto search = [&](const FileMetaData& file) -> absl::Status {
+    KILN_ASSIGN_OR_RETURN(std::shared_ptr<const OpenTable> table, table_cache_->Get(file));
+    max_covering = std::max(max_covering, table->tombstones->MaxCoveringSeq(key, view.snapshot));
+    if (found.has_value()) return absl::OkStatus();
+    KILN_ASSIGN_OR_RETURN(found, table->reader->Get(key, view.snapshot, read));
+    return absl::OkStatus();
+  };
+  // L0 tables overlap: every one whose range holds key, newest first.
+  for (const auto& file : view.version->files(bucket_id, 0)) {
+    if (CompareUserKeys(file->smallest_user_key(), key) > 0 ||
+        CompareUserKeys(file->largest_user_key(), key) < 0) {
+      continue;
     }
+    KILN_RETURN_IF_ERROR(search(*file));
+  }
+  for (int level = 1; level < kNumLevels; ++level) {
+    const FileMetaData* file = view.version->FileHolding(bucket_id, level, key);
+    if (file != nullptr) KILN_RETURN_IF_ERROR(search(*file));
   }
   if (!found.has_value() || found->sequence < max_covering) return std::optional<std::string>();
   if (found->type == ValueType::kDeletion) return std::optional<std::string>();

@@ -3,11 +3,19 @@
 // Writers queue in writers_; the front one is the leader. It makes room in
 // the memtable (stalling if L0 is too deep), takes a group of batches from
 // the queue, assigns them consecutive sequences, appends one WAL record per
-// batch and syncs once at the strongest durability in the group, all
-// without the mutex; then, under the mutex, inserts the batches into the
-// memtables, publishes the last sequence and wakes the group.
+// batch, syncs once at the strongest durability in the group and inserts
+// the batches into the active memtables, all without the mutex; then, under
+// the mutex, publishes the last sequence and wakes the group.
+//
+// Inserting without the mutex is safe because the leader stays at the front
+// of writers_ until FinishGroup: it is the only task that inserts into
+// mem_ or changes mem_ or its bucket map (switches and bucket creation queue
+// as writers too), the skiplists take one writer beside lock-free readers,
+// and readers ignore entries above the last published sequence.
 #include <algorithm>
 #include <utility>
+
+#include "absl/container/inlined_vector.h"
 
 #include "db/db_impl.h"
 #include "db/file_names.h"
@@ -45,24 +53,21 @@ class MemTableInserter final : public BatchHandler {
   MemGeneration& gen_;
 };
 
-// Checks bucket ids and counts user bytes.
-class BatchChecker final : public BatchHandler {
+// Counts user bytes and collects the distinct bucket ids a batch names, so
+// that only the id check needs the mutex.
+class BatchScanner final : public BatchHandler {
  public:
-  explicit BatchChecker(const std::map<uint32_t, std::unique_ptr<BucketImpl>>& buckets)
-      : buckets_(buckets) {}
-  absl::Status Apply(SequenceNumber /*sequence*/, ValueType /*type*/, uint32_t bucket_id, std::string_view key,
-                     std::string_view value) override {
-    if (buckets_.find(bucket_id) == buckets_.end()) {
-      return absl::InvalidArgumentError("the batch names unknown bucket " +
-                                        std::to_string(bucket_id));
+  absl::Status Apply(SequenceNumber /*sequence*/, ValueType /*type*/, uint32_t bucket_id,
+                     std::string_view key, std::string_view value) override {
+    // Bounded by the batch's entries.
+    if (std::find(bucket_ids.begin(), bucket_ids.end(), bucket_id) == bucket_ids.end()) {
+      bucket_ids.push_back(bucket_id);
     }
     user_bytes += key.size() + value.size();
     return absl::OkStatus();
   }
   uint64_t user_bytes = 0;
-
- private:
-  const std::map<uint32_t, std::unique_ptr<BucketImpl>>& buckets_;
+  absl::InlinedVector<uint32_t, 2> bucket_ids;
 };
 
 WalSyncMode SyncModeFor(Durability durability) {
@@ -87,15 +92,15 @@ void DbImpl::SetStickyError(const absl::Status& status) {
   bg_cv_->SignalAll();
 }
 
-absl::Status DbImpl::PrepareBatch(const WriteBatch& batch, Writer& w) {
-  mutex_->AssertHeld();
+absl::StatusOr<absl::InlinedVector<uint32_t, 2>> DbImpl::PrepareBatch(const WriteBatch& batch,
+                                                                        Writer& w) {
   // A placeholder sequence (the decoder rejects 0); the leader sets the real one.
   w.payload = EncodeBatchPayload(batch, /*sequence=*/1);
-  BatchChecker checker(buckets_);
-  KILN_ASSIGN_OR_RETURN(DecodedBatchHeader header, DecodeBatchPayload(w.payload, checker));
+  BatchScanner scanner;
+  KILN_ASSIGN_OR_RETURN(DecodedBatchHeader header, DecodeBatchPayload(w.payload, scanner));
   KILN_ASSERT(header.count == batch.count());
-  w.user_bytes = checker.user_bytes;
-  return absl::OkStatus();
+  w.user_bytes = scanner.user_bytes;
+  return std::move(scanner.bucket_ids);
 }
 
 absl::StatusOr<CommitInfo> DbImpl::Put(std::string_view key, std::string_view value,
@@ -129,12 +134,20 @@ absl::StatusOr<CommitInfo> DbImpl::Write(const WriteBatch& batch, const WriteOpt
     // acknowledged before its WAL record is synced.
     w.durability = options.durability.value_or(options_.durability);
   }
+  // Encoding needs no lock: keep it out of the readers' way.
+  absl::StatusOr<absl::InlinedVector<uint32_t, 2>> bucket_ids;
+  if (!batch.empty()) bucket_ids = PrepareBatch(batch, w);
   MutexLock lock(*mutex_);
   KILN_RETURN_IF_ERROR(CheckOpen());
   if (options_.read_only) return absl::FailedPreconditionError("the database is read-only");
   if (!sticky_error_.ok()) return sticky_error_;
   if (batch.empty()) return CommitInfo{.sequence = last_sequence_};
-  KILN_RETURN_IF_ERROR(PrepareBatch(batch, w));
+  KILN_RETURN_IF_ERROR(bucket_ids.status());
+  for (const uint32_t id : *bucket_ids) {
+    if (buckets_.find(id) == buckets_.end()) {
+      return absl::InvalidArgumentError("the batch names unknown bucket " + std::to_string(id));
+    }
+  }
   EnqueueAndWait(w);
   if (!w.done) CommitGroup(w);
   KILN_ASSERT(w.done);
@@ -214,6 +227,9 @@ void DbImpl::CommitGroup(Writer& leader) {
   }
   LogWriter* log = log_.get();
   KILN_ASSERT(log != nullptr);
+  const std::shared_ptr<MemGeneration> target =
+      planted_early_gen != nullptr ? planted_early_gen : mem_;
+  inflight_last_sequence_ = group.back()->sequence;
 
   mutex_->Unlock();
   uint64_t wal_bytes = log->size_bytes();
@@ -228,7 +244,14 @@ void DbImpl::CommitGroup(Writer& leader) {
     synced = true;
   }
   wal_bytes = log->size_bytes() - wal_bytes;
+  if (status.ok()) {
+    for (Writer* w : group) {
+      absl::StatusOr<DecodedBatchHeader> header = InsertBatchPayload(w->payload, *target);
+      KILN_ASSERT_MSG(header.ok(), "a validated batch failed to apply");
+    }
+  }
   mutex_->Lock();
+  inflight_last_sequence_ = 0;
 
   stats_.wal_bytes_written += wal_bytes;
   if (synced) ++stats_.wal_syncs;
@@ -239,12 +262,7 @@ void DbImpl::CommitGroup(Writer& leader) {
     FinishGroup(count, status);
     return;
   }
-  MemGeneration& target = planted_early_gen != nullptr ? *planted_early_gen : *mem_;
-  for (Writer* w : group) {
-    absl::StatusOr<DecodedBatchHeader> header = InsertBatchPayload(w->payload, target);
-    KILN_ASSERT_MSG(header.ok(), "a validated batch failed to apply");
-    stats_.bytes_written += w->user_bytes;
-  }
+  for (Writer* w : group) stats_.bytes_written += w->user_bytes;
   last_sequence_ = group.back()->sequence;
   versions_->SetLastSequence(last_sequence_);
   FinishGroup(count, absl::OkStatus());

@@ -47,8 +47,8 @@ absl::StatusOr<std::unique_ptr<InternalIterator>> TableCache::NewIterator(
 }
 
 TableCache::TableCache(const Env& env, std::string dbname, size_t max_open_tables,
-                       Cache* block_cache)
-    : env_(env), dbname_(std::move(dbname)), block_cache_(block_cache) {
+                       Cache* block_cache, bool map_files)
+    : env_(env), dbname_(std::move(dbname)), block_cache_(block_cache), map_files_(map_files) {
   KILN_ASSERT(max_open_tables > 0);
   // One shard: the bound is a count of tables, which sharding would split.
   cache_ = NewShardedLruCache(*env_.scheduler, max_open_tables, /*shard_bits=*/0);
@@ -70,6 +70,7 @@ absl::StatusOr<std::shared_ptr<const OpenTable>> TableCache::Get(const FileMetaD
   options.cache_id = meta.number;
   options.verify_checksums = false;  // each read decides
   options.scheduler = env_.scheduler;
+  options.map_file = map_files_;
   KILN_ASSIGN_OR_RETURN(table->reader, TableReader::Open(std::move(options)));
   table->range_tombstones.reserve(table->reader->RangeTombstones().size());
   for (const StoredRangeTombstone& stored : table->reader->RangeTombstones()) {

@@ -43,8 +43,10 @@ struct OpenTable final : public CacheValue {
 class TableCache {
  public:
   // block_cache may be null; it and env must outlive the table cache.
+  // map_files: read data blocks from file images (TableReaderOptions::map_file).
   // REQUIRES: max_open_tables > 0.
-  TableCache(const Env& env, std::string dbname, size_t max_open_tables, Cache* block_cache);
+  TableCache(const Env& env, std::string dbname, size_t max_open_tables, Cache* block_cache,
+             bool map_files = false);
   TableCache(const TableCache&) = delete;
   TableCache& operator=(const TableCache&) = delete;
 
@@ -67,6 +69,7 @@ class TableCache {
   const Env& env_;
   const std::string dbname_;
   Cache* const block_cache_;
+  const bool map_files_;
   std::unique_ptr<Cache> cache_;
 };
 

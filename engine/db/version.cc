@@ -250,6 +250,21 @@ FileList Version::OverlappingFiles(uint32_t bucket_id, int level,
   return result;
 }
 
+const FileMetaData* Version::FileHolding(uint32_t bucket_id, int level,
+                                         std::string_view user_key) const {
+  KILN_ASSERT(level >= 1);
+  const FileList& level_files = files(bucket_id, level);
+  // Disjoint and sorted (invariant 5): the first file ending at or after
+  // user_key is the only candidate.
+  const auto first = std::partition_point(
+      level_files.begin(), level_files.end(), [&](const std::shared_ptr<const FileMetaData>& f) {
+        return CompareUserKeys(f->largest_user_key(), user_key) < 0;
+      });
+  if (first == level_files.end()) return nullptr;
+  if (CompareUserKeys((*first)->smallest_user_key(), user_key) > 0) return nullptr;
+  return first->get();
+}
+
 std::vector<uint64_t> Version::FileNumbers() const {
   std::vector<uint64_t> numbers;
   for (const auto& [id, bucket] : buckets_) {

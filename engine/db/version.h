@@ -83,6 +83,10 @@ class Version {
                             std::optional<std::string_view> smallest_user_key,
                             std::optional<std::string_view> largest_user_key) const;
 
+  // The one file at level >= 1 whose range holds user_key, or null: the
+  // allocation-free lookup for point reads. REQUIRES: as files(); level >= 1.
+  const FileMetaData* FileHolding(uint32_t bucket_id, int level, std::string_view user_key) const;
+
   // Every file number in the Version, ascending.
   std::vector<uint64_t> FileNumbers() const;
 

@@ -1,6 +1,7 @@
 #include "env/posix_file.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,6 +43,26 @@ int OpenFlags(OpenMode mode) {
   KILN_UNREACHABLE("unknown OpenMode");
 }
 
+// An mmap of a file's first size bytes; unmapped when the last holder drops it.
+class PosixMappedFile final : public MappedFile {
+ public:
+  PosixMappedFile(void* address, size_t size) : address_(address), size_(size) {}
+  ~PosixMappedFile() override {
+    if (size_ == 0) return;
+    const int unmapped = ::munmap(address_, size_);
+    KILN_ASSERT(unmapped == 0);
+  }
+  PosixMappedFile(const PosixMappedFile&) = delete;
+  PosixMappedFile& operator=(const PosixMappedFile&) = delete;
+  std::string_view bytes() const override {
+    return std::string_view(static_cast<const char*>(address_), size_);
+  }
+
+ private:
+  void* const address_;
+  const size_t size_;
+};
+
 class PosixFile final : public File {
  public:
   // REQUIRES: fd is an open descriptor of a regular file whose size is size_bytes.
@@ -70,6 +91,21 @@ class PosixFile final : public File {
       done_bytes += static_cast<size_t>(got);
     }
     return done_bytes;
+  }
+
+  absl::StatusOr<std::shared_ptr<const MappedFile>> Map(uint64_t size_bytes) override {
+    KILN_RETURN_IF_ERROR(CheckOpen("map"));
+    KILN_RETURN_IF_ERROR(CheckRange("map", 0, size_bytes));
+    KILN_ASSIGN_OR_RETURN(const uint64_t file_bytes, Size());
+    if (size_bytes > file_bytes) {
+      // Touching a mapped page past the end would raise SIGBUS.
+      return absl::OutOfRangeError(absl::StrCat("map ", path_, ": ", size_bytes,
+                                                " bytes asked of a file of ", file_bytes));
+    }
+    if (size_bytes == 0) return std::make_shared<const PosixMappedFile>(nullptr, 0);
+    void* address = ::mmap(nullptr, static_cast<size_t>(size_bytes), PROT_READ, MAP_SHARED, fd_, 0);
+    if (address == MAP_FAILED) return ErrnoStatus("map", path_, errno);
+    return std::make_shared<const PosixMappedFile>(address, static_cast<size_t>(size_bytes));
   }
 
   absl::Status Write(uint64_t offset, std::string_view data) override {

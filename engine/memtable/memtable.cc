@@ -129,7 +129,8 @@ void MemTable::Add(SequenceNumber sequence, ValueType type, std::string_view use
   const size_t internal_key_bytes = user_key.size() + kInternalKeyTrailerBytes;
   const size_t entry_bytes = VarintLength(internal_key_bytes) + internal_key_bytes +
                              VarintLength(value.size()) + value.size();
-  char* const entry = arena_.Allocate(entry_bytes);
+  memtable_internal::EntryList& list = is_range ? range_tombstones_ : points_;
+  char* const entry = list.AllocateEntry(entry_bytes);
   char* cursor = EncodeVarint32(entry, static_cast<uint32_t>(internal_key_bytes));
   if (!user_key.empty()) std::memcpy(cursor, user_key.data(), user_key.size());
   cursor += user_key.size();
@@ -148,10 +149,10 @@ void MemTable::Add(SequenceNumber sequence, ValueType type, std::string_view use
     largest_sequence_.store(sequence, std::memory_order_relaxed);
   }
   if (is_range) {
-    range_tombstones_.Insert(entry);
+    list.Insert(entry);
     num_range_tombstones_.fetch_add(1, std::memory_order_release);
   } else {
-    points_.Insert(entry);
+    list.Insert(entry);
     num_entries_.fetch_add(1, std::memory_order_release);
   }
 }

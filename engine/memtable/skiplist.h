@@ -1,16 +1,21 @@
-// An ordered set of `const char*` entries over an Arena, for the memtable.
-// One writer at a time inserts; any number of readers on other OS threads
-// search and iterate concurrently without taking a lock.
+// An ordered set of byte entries over an Arena, for the memtable. One
+// writer at a time inserts; any number of readers on other OS threads search
+// and iterate concurrently without taking a lock.
+//
+// Entries live inside their nodes: AllocateEntry returns the space for one
+// right after a node's header (its links sit just before the header), the
+// caller writes the entry there and passes the pointer to Insert. A search
+// step then reads a node's link, header and key from one or two adjacent
+// cache lines instead of chasing a separate key pointer.
 //
 // Comparator is a copyable functor: int operator()(const char* a,
 // const char* b) const, negative / zero / positive like memcmp, and
 // uint64_t OrderPrefix(const char* key) const, a summary of a key that is
 // monotone in the order: OrderPrefix(a) < OrderPrefix(b) implies a < b
-// (equal summaries say nothing). Each node keeps its key's summary beside its
-// links, so most steps of a search compare two integers in the node it already
-// loaded instead of following the key pointer into the arena. What an entry
-// points at is the caller's business (the memtable stores encoded entries in
-// the same arena); the list only orders and links the pointers.
+// (equal summaries say nothing). Each node keeps its key's summary in its
+// header, so for keys that differ early a search step compares two integers.
+// What an entry holds is the caller's business; the list only orders and
+// links them.
 //
 // Invariants:
 //   1. Nothing is ever removed or changed once inserted: a node, its key
@@ -71,9 +76,15 @@ class SkipList {
   SkipList(const SkipList&) = delete;
   SkipList& operator=(const SkipList&) = delete;
 
-  // REQUIRES: external synchronisation against other Inserts; nothing that
-  // compares equal to key is in the list; key stays valid as long as the list.
-  void Insert(const char* key);
+  // Space for one entry of entry_bytes inside a new, unlinked node (valid as
+  // long as the list). REQUIRES: the writer's external synchronisation.
+  char* AllocateEntry(size_t entry_bytes);
+
+  // Links the node of entry, which the caller has finished writing.
+  // REQUIRES: external synchronisation against other Inserts; entry came from
+  // this list's AllocateEntry and was not inserted yet; nothing that compares
+  // equal to it is in the list.
+  void Insert(const char* entry);
 
   // Whether an entry comparing equal to key is in the list. Lock-free.
   bool Contains(const char* key) const;
@@ -106,7 +117,8 @@ class SkipList {
 
  private:
   int RandomHeight();
-  Node* NewNode(const char* key, int height);
+  // A node with room for entry_bytes after its header; links null.
+  Node* NewNode(int height, size_t entry_bytes);
   // Whether node's key orders before key, whose OrderPrefix is key_prefix.
   // The prefixes decide when they differ (Invariant 6).
   bool KeyIsBefore(const Node* node, const char* key, uint64_t key_prefix) const;
@@ -127,34 +139,38 @@ class SkipList {
   std::atomic<int> max_height_{1};
 };
 
-// A node and its links share one arena allocation: the links follow the Node
-// header, one std::atomic<Node*> per level of the node's height.
+// A node, its links and its entry share one arena allocation:
+//   [link height-1] ... [link 1] [link 0] [Node header] [entry bytes]
+// so level 0's link, the header and the entry's front are adjacent.
 template <typename Comparator>
 struct SkipList<Comparator>::Node {
-  Node(const char* key_in, uint64_t prefix_in, int height_in)
-      : key(key_in), prefix(prefix_in), height(height_in) {}
+  explicit Node(int height_in) : height(height_in) {}
 
-  std::atomic<Node*>* links() {
-    return std::launder(reinterpret_cast<std::atomic<Node*>*>(this + 1));
+  // The link at level: links are laid out downward from the header.
+  std::atomic<Node*>* link(int level) {
+    return std::launder(reinterpret_cast<std::atomic<Node*>*>(this) - 1 - level);
+  }
+  const char* key() const { return reinterpret_cast<const char*>(this + 1); }
+  static Node* Of(const char* entry) {
+    return std::launder(reinterpret_cast<Node*>(const_cast<char*>(entry)) - 1);
   }
   Node* Next(int level) {
     KILN_DASSERT(level >= 0 && level < height);
-    return links()[level].load(std::memory_order_acquire);
+    return link(level)->load(std::memory_order_acquire);
   }
   // Publishes next to readers: everything written before is visible to a
   // reader that loads this link.
   void SetNext(int level, Node* next) {
     KILN_DASSERT(level >= 0 && level < height);
-    links()[level].store(next, std::memory_order_release);
+    link(level)->store(next, std::memory_order_release);
   }
   // For links of a node no reader can reach yet (Invariant 4).
-  Node* NextRelaxed(int level) { return links()[level].load(std::memory_order_relaxed); }
-  void SetNextRelaxed(int level, Node* next) {
-    links()[level].store(next, std::memory_order_relaxed);
-  }
+  Node* NextRelaxed(int level) { return link(level)->load(std::memory_order_relaxed); }
+  void SetNextRelaxed(int level, Node* next) { link(level)->store(next, std::memory_order_relaxed); }
 
-  const char* const key;
-  const uint64_t prefix;  // compare_.OrderPrefix(key); 0 for the head
+  // compare_.OrderPrefix(key()), set by Insert before the node is linked; 0
+  // for the head, which has no entry.
+  uint64_t prefix = 0;
   const int height;
 };
 
@@ -163,24 +179,33 @@ SkipList<Comparator>::SkipList(Comparator compare, Arena& arena, Random random)
     : compare_(compare),
       arena_(arena),
       random_(random),
-      head_(NewNode(nullptr, kSkipListMaxHeight)) {
-  static_assert(sizeof(Node) % alignof(std::atomic<Node*>) == 0,
-                "links must be aligned right after the header");
+      head_(NewNode(kSkipListMaxHeight, 0)) {
+  static_assert(sizeof(std::atomic<Node*>) % alignof(Node) == 0,
+                "the header must be aligned right after the links");
   static_assert(alignof(Node) <= kArenaMaxAlignment);
   static_assert(std::atomic<Node*>::is_always_lock_free);
 }
 
 template <typename Comparator>
-typename SkipList<Comparator>::Node* SkipList<Comparator>::NewNode(const char* key, int height) {
+typename SkipList<Comparator>::Node* SkipList<Comparator>::NewNode(int height,
+                                                                   size_t entry_bytes) {
   KILN_ASSERT(height >= 1);
   KILN_ASSERT(height <= kSkipListMaxHeight);
-  const size_t size_bytes = sizeof(Node) + sizeof(std::atomic<Node*>) * height;
-  char* memory = arena_.AllocateAligned(size_bytes, alignof(Node));
-  Node* node = new (memory) Node(key, key == nullptr ? 0 : compare_.OrderPrefix(key), height);
-  for (int level = 0; level < height; ++level) {
-    new (memory + sizeof(Node) + sizeof(std::atomic<Node*>) * level) std::atomic<Node*>(nullptr);
+  const size_t links_bytes = sizeof(std::atomic<Node*>) * static_cast<size_t>(height);
+  char* memory = arena_.AllocateAligned(links_bytes + sizeof(Node) + entry_bytes,
+                                        alignof(std::atomic<Node*>));
+  // Links in memory order: level height-1 first, level 0 last.
+  for (int level = height - 1; level >= 0; --level) {
+    new (memory + sizeof(std::atomic<Node*>) * static_cast<size_t>(height - 1 - level))
+        std::atomic<Node*>(nullptr);
   }
-  return node;
+  return new (memory + links_bytes) Node(height);
+}
+
+template <typename Comparator>
+char* SkipList<Comparator>::AllocateEntry(size_t entry_bytes) {
+  Node* node = NewNode(RandomHeight(), entry_bytes);
+  return const_cast<char*>(node->key());
 }
 
 template <typename Comparator>
@@ -197,10 +222,10 @@ template <typename Comparator>
 bool SkipList<Comparator>::KeyIsBefore(const Node* node, const char* key,
                                        uint64_t key_prefix) const {
   if (node->prefix != key_prefix) {
-    KILN_DASSERT((node->prefix < key_prefix) == (compare_(node->key, key) < 0));
+    KILN_DASSERT((node->prefix < key_prefix) == (compare_(node->key(), key) < 0));
     return node->prefix < key_prefix;
   }
-  return compare_(node->key, key) < 0;
+  return compare_(node->key(), key) < 0;
 }
 
 template <typename Comparator>
@@ -238,7 +263,7 @@ typename SkipList<Comparator>::Node* SkipList<Comparator>::FindLast(const char* 
         continue;
       }
       if (bound == Bound::kLessOrEqual && next->prefix == key_prefix &&
-          compare_(next->key, key) == 0) {
+          compare_(next->key(), key) == 0) {
         node = next;
         continue;
       }
@@ -265,14 +290,19 @@ typename SkipList<Comparator>::Node* SkipList<Comparator>::FindLastNode() const 
 }
 
 template <typename Comparator>
-void SkipList<Comparator>::Insert(const char* key) {
-  KILN_ASSERT(key != nullptr);
+void SkipList<Comparator>::Insert(const char* entry) {
+  KILN_ASSERT(entry != nullptr);
+  Node* const node = Node::Of(entry);
+  const int height = node->height;
+  KILN_ASSERT(height >= 1 && height <= kSkipListMaxHeight);
+  KILN_DASSERT(node->NextRelaxed(0) == nullptr);
+  node->prefix = compare_.OrderPrefix(entry);  // before linking (Invariant 6)
   Node* prev[kSkipListMaxHeight];
-  Node* successor = FindGreaterOrEqual(key, prev);
-  KILN_ASSERT_MSG(successor == nullptr || compare_(successor->key, key) != 0,
+  Node* successor = FindGreaterOrEqual(entry, prev);
+  KILN_ASSERT_MSG(successor == nullptr || successor->prefix != node->prefix ||
+                      compare_(successor->key(), entry) != 0,
                   "skiplist: duplicate entry");
 
-  const int height = RandomHeight();
   const int old_max_height = max_height();
   if (height > old_max_height) {
     for (int level = old_max_height; level < height; ++level) prev[level] = head_;
@@ -281,7 +311,6 @@ void SkipList<Comparator>::Insert(const char* key) {
     max_height_.store(height, std::memory_order_relaxed);
   }
 
-  Node* node = NewNode(key, height);
   // Bottom-up (Invariant 3). The node's own links need no ordering: the
   // release store into prev[level] publishes them (Invariant 4).
   for (int level = 0; level < height; ++level) {
@@ -293,13 +322,13 @@ void SkipList<Comparator>::Insert(const char* key) {
 template <typename Comparator>
 bool SkipList<Comparator>::Contains(const char* key) const {
   Node* node = FindGreaterOrEqual(key, nullptr);
-  return node != nullptr && compare_(node->key, key) == 0;
+  return node != nullptr && compare_(node->key(), key) == 0;
 }
 
 template <typename Comparator>
 const char* SkipList<Comparator>::Iterator::key() const {
   KILN_DASSERT(Valid());
-  return node_->key;
+  return node_->key();
 }
 
 template <typename Comparator>
@@ -311,7 +340,7 @@ void SkipList<Comparator>::Iterator::Next() {
 template <typename Comparator>
 void SkipList<Comparator>::Iterator::Prev() {
   KILN_ASSERT(Valid());
-  Node* node = list_->FindLast(node_->key, Bound::kLessThan);
+  Node* node = list_->FindLast(node_->key(), Bound::kLessThan);
   node_ = node == list_->head_ ? nullptr : node;
 }
 

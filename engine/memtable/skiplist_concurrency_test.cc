@@ -18,7 +18,7 @@ namespace kiln {
 namespace {
 
 using testing::DecodeTestKey;
-using testing::NewTestKey;
+using testing::NewListKey;
 using testing::TestKeyCompare;
 using TestList = SkipList<TestKeyCompare>;
 
@@ -104,7 +104,7 @@ TEST(SkipListConcurrencyTest, ReadersSeeASortedGrowingList) {
         RealEnv().scheduler->Spawn("skiplist reader", [&, r] { read(r, reports[r]); }));
   }
   for (size_t i = 0; i < kKeys; ++i) {
-    list.Insert(NewTestKey(arena, values[i]));
+    list.Insert(NewListKey(list, values[i]));
     published.store(i + 1, std::memory_order_release);
   }
   writer_done.store(true, std::memory_order_release);

@@ -13,6 +13,7 @@ namespace kiln {
 namespace {
 
 using testing::DecodeTestKey;
+using testing::NewListKey;
 using testing::NewTestKey;
 using testing::TestKeyCompare;
 using TestList = SkipList<TestKeyCompare>;
@@ -61,7 +62,7 @@ void RunAgainstSet(uint64_t seed) {
     const uint64_t value = random.Uniform(kKeySpace);
     const char* key = NewTestKey(arena, value);
     ASSERT_EQ(list.Contains(key), model.contains(value));
-    if (model.insert(value).second) list.Insert(key);
+    if (model.insert(value).second) list.Insert(NewListKey(list, value));
     ASSERT_TRUE(list.Contains(key));
 
     if (i % 500 != 499 && i != kInserts - 1) continue;
@@ -118,7 +119,7 @@ TEST(SkipListTest, AscendingAndDescendingInsertOrders) {
     std::set<uint64_t> model;
     for (uint64_t i = 0; i < kEntries; ++i) {
       const uint64_t value = ascending ? i : kEntries - i;
-      list.Insert(NewTestKey(arena, value));
+      list.Insert(NewListKey(list, value));
       model.insert(value);
     }
     ExpectSameEntries(list, model);
@@ -128,8 +129,8 @@ TEST(SkipListTest, AscendingAndDescendingInsertOrders) {
 TEST(SkipListDeathTest, RejectsDuplicates) {
   Arena arena;
   TestList list(TestKeyCompare{}, arena, Random(1));
-  list.Insert(NewTestKey(arena, 5));
-  EXPECT_DEATH(list.Insert(NewTestKey(arena, 5)), "duplicate");
+  list.Insert(NewListKey(list, 5));
+  EXPECT_DEATH(list.Insert(NewListKey(list, 5)), "duplicate");
 }
 
 }  // namespace

@@ -22,6 +22,14 @@ inline const char* NewTestKey(Arena& arena, uint64_t value) {
   return key;
 }
 
+// Allocates value's entry inside a new node of list; the caller inserts it.
+template <typename List>
+const char* NewListKey(List& list, uint64_t value) {
+  char* key = list.AllocateEntry(sizeof(value));
+  std::memcpy(key, &value, sizeof(value));
+  return key;
+}
+
 struct TestKeyCompare {
   int operator()(const char* a, const char* b) const {
     const uint64_t x = DecodeTestKey(a);

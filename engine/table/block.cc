@@ -6,6 +6,7 @@
 #include "kiln/status.h"
 #include "util/assert.h"
 #include "util/coding.h"
+#include "util/status_macros.h"
 
 namespace kiln {
 namespace {
@@ -43,8 +44,8 @@ bool DecodeEntryHeader(std::string_view& input, EntryHeader& header) {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<const Block>> Block::Parse(std::string contents,
-                                                          std::string origin) {
+absl::StatusOr<uint32_t> Block::CheckRestarts(std::string_view contents,
+                                              std::string_view origin) {
   const size_t size = contents.size();
   if (size < kRestartBytes || size > kMaxBlockBytes) {
     return BlockCorruption(origin, "bad block size " + std::to_string(size));
@@ -68,12 +69,32 @@ absl::StatusOr<std::shared_ptr<const Block>> Block::Parse(std::string contents,
     }
     previous = offset;
   }
-  return std::shared_ptr<const Block>(new Block(std::move(contents), std::move(origin),
-                                                num_restarts, static_cast<uint32_t>(data_end)));
+  return static_cast<uint32_t>(data_end);
 }
 
-Block::Block(std::string contents, std::string origin, uint32_t num_restarts, uint32_t data_end)
-    : contents_(std::move(contents)),
+absl::StatusOr<std::shared_ptr<const Block>> Block::Parse(std::string contents,
+                                                          std::string origin) {
+  KILN_ASSIGN_OR_RETURN(const uint32_t data_end, CheckRestarts(contents, origin));
+  const uint32_t num_restarts = DecodeFixed32(contents.data() + contents.size() - kRestartBytes);
+  return std::shared_ptr<const Block>(
+      new Block(std::move(contents), {}, nullptr, std::move(origin), num_restarts, data_end));
+}
+
+absl::StatusOr<std::shared_ptr<const Block>> Block::ParseView(std::string_view contents,
+                                                              std::shared_ptr<const void> pin,
+                                                              std::string origin) {
+  KILN_ASSERT(pin != nullptr);
+  KILN_ASSIGN_OR_RETURN(const uint32_t data_end, CheckRestarts(contents, origin));
+  const uint32_t num_restarts = DecodeFixed32(contents.data() + contents.size() - kRestartBytes);
+  return std::shared_ptr<const Block>(
+      new Block({}, contents, std::move(pin), std::move(origin), num_restarts, data_end));
+}
+
+Block::Block(std::string owned, std::string_view view, std::shared_ptr<const void> pin,
+             std::string origin, uint32_t num_restarts, uint32_t data_end)
+    : owned_(std::move(owned)),
+      pin_(std::move(pin)),
+      contents_(pin_ != nullptr ? view : std::string_view(owned_)),
       origin_(std::move(origin)),
       num_restarts_(num_restarts),
       data_end_(data_end) {}

@@ -34,6 +34,10 @@ class Block final : public CacheValue {
   // Corruption if the restart array is malformed.
   [[nodiscard]] static absl::StatusOr<std::shared_ptr<const Block>> Parse(std::string contents,
                                                                           std::string origin);
+  // As Parse, over bytes the block does not own (a mapped table file): pin
+  // keeps them alive as long as the block.
+  [[nodiscard]] static absl::StatusOr<std::shared_ptr<const Block>> ParseView(
+      std::string_view contents, std::shared_ptr<const void> pin, std::string origin);
 
   std::string_view contents() const { return contents_; }
   const std::string& origin() const { return origin_; }
@@ -43,12 +47,18 @@ class Block final : public CacheValue {
   // REQUIRES: index < num_restarts().
   uint32_t RestartOffset(uint32_t index) const;
   // What the block costs a cache.
-  size_t charge_bytes() const { return sizeof(Block) + contents_.capacity() + origin_.capacity(); }
+  size_t charge_bytes() const { return sizeof(Block) + owned_.capacity() + origin_.capacity(); }
 
  private:
-  Block(std::string contents, std::string origin, uint32_t num_restarts, uint32_t data_end);
+  Block(std::string owned, std::string_view view, std::shared_ptr<const void> pin,
+        std::string origin, uint32_t num_restarts, uint32_t data_end);
+  // Checks the restart array (invariants 1 and 2); returns data_end.
+  static absl::StatusOr<uint32_t> CheckRestarts(std::string_view contents,
+                                                std::string_view origin);
 
-  std::string contents_;
+  std::string owned_;                // the bytes, when the block owns them
+  std::shared_ptr<const void> pin_;  // keeps viewed bytes alive otherwise
+  std::string_view contents_;        // owned_ or the viewed bytes
   std::string origin_;
   uint32_t num_restarts_;
   uint32_t data_end_;

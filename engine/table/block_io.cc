@@ -51,8 +51,9 @@ std::string SealBlock(std::string_view raw, CompressionType desired) {
   return sealed;
 }
 
-absl::StatusOr<std::string> ReadBlock(File& file, const BlockHandle& handle,
-                                      const ReadBlockOptions& options) {
+namespace {
+
+absl::Status CheckHandle(const BlockHandle& handle, const ReadBlockOptions& options) {
   const uint64_t offset = handle.offset;
   if (handle.size_bytes > kMaxBlockBytes || offset > options.limit_offset ||
       options.limit_offset - offset < handle.size_bytes + kBlockTrailerBytes) {
@@ -60,19 +61,19 @@ absl::StatusOr<std::string> ReadBlock(File& file, const BlockHandle& handle,
                       "handle (size " + std::to_string(handle.size_bytes) +
                           ") out of range (limit " + std::to_string(options.limit_offset) + ")");
   }
-  const size_t stored_bytes = static_cast<size_t>(handle.size_bytes);
-  std::string buffer(stored_bytes + kBlockTrailerBytes, '\0');
-  KILN_ASSIGN_OR_RETURN(const size_t read_bytes,
-                        ReadFully(file, offset, std::span<char>(buffer.data(), buffer.size())));
-  if (read_bytes != buffer.size()) {
-    return BlockError(options.path, offset,
-                      "truncated: read " + std::to_string(read_bytes) + " of " +
-                          std::to_string(buffer.size()) + " bytes");
-  }
-  const uint8_t type = static_cast<uint8_t>(buffer[stored_bytes]);
+  return absl::OkStatus();
+}
+
+// Checks a sealed block (stored bytes then trailer) and returns its
+// compression type.
+absl::StatusOr<CompressionType> CheckSealed(std::string_view sealed, uint64_t offset,
+                                            const ReadBlockOptions& options) {
+  KILN_ASSERT(sealed.size() >= kBlockTrailerBytes);
+  const size_t stored_bytes = sealed.size() - kBlockTrailerBytes;
+  const uint8_t type = static_cast<uint8_t>(sealed[stored_bytes]);
   if (options.verify_checksum) {
-    const uint64_t expected = DecodeFixed64(buffer.data() + stored_bytes + 1);
-    if (Checksum64(std::string_view(buffer.data(), stored_bytes + 1)) != expected) {
+    const uint64_t expected = DecodeFixed64(sealed.data() + stored_bytes + 1);
+    if (Checksum64(sealed.substr(0, stored_bytes + 1)) != expected) {
       if constexpr (KILN_PLANTED_BUG(block_checksum_unchecked)) {
         // PLANTED BUG block_checksum_unchecked: the mismatch is ignored and
         // the damaged bytes are parsed as the block.
@@ -85,9 +86,52 @@ absl::StatusOr<std::string> ReadBlock(File& file, const BlockHandle& handle,
     return BlockError(options.path, offset,
                       "unknown compression type " + std::to_string(static_cast<int>(type)));
   }
+  return static_cast<CompressionType>(type);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadBlock(File& file, const BlockHandle& handle,
+                                      const ReadBlockOptions& options) {
+  KILN_RETURN_IF_ERROR(CheckHandle(handle, options));
+  const uint64_t offset = handle.offset;
+  const size_t stored_bytes = static_cast<size_t>(handle.size_bytes);
+  std::string buffer(stored_bytes + kBlockTrailerBytes, '\0');
+  KILN_ASSIGN_OR_RETURN(const size_t read_bytes,
+                        ReadFully(file, offset, std::span<char>(buffer.data(), buffer.size())));
+  if (read_bytes != buffer.size()) {
+    return BlockError(options.path, offset,
+                      "truncated: read " + std::to_string(read_bytes) + " of " +
+                          std::to_string(buffer.size()) + " bytes");
+  }
+  KILN_ASSIGN_OR_RETURN(const CompressionType type, CheckSealed(buffer, offset, options));
   buffer.resize(stored_bytes);
-  return DecompressBlock(std::move(buffer), static_cast<CompressionType>(type),
-                         BlockOrigin(options.path, offset));
+  // Most blocks are stored raw: no decoder, and no origin string to build.
+  if (type == CompressionType::kNone) return buffer;
+  return DecompressBlock(std::move(buffer), type, BlockOrigin(options.path, offset));
+}
+
+absl::StatusOr<ImageBlock> ReadBlockFromImage(std::string_view image, const BlockHandle& handle,
+                                              const ReadBlockOptions& options) {
+  KILN_RETURN_IF_ERROR(CheckHandle(handle, options));
+  const uint64_t offset = handle.offset;
+  const size_t sealed_bytes = static_cast<size_t>(handle.size_bytes) + kBlockTrailerBytes;
+  if (offset > image.size() || image.size() - offset < sealed_bytes) {
+    return BlockError(options.path, offset,
+                      "truncated: the file image has " + std::to_string(image.size()) + " bytes");
+  }
+  const std::string_view sealed = image.substr(static_cast<size_t>(offset), sealed_bytes);
+  KILN_ASSIGN_OR_RETURN(const CompressionType type, CheckSealed(sealed, offset, options));
+  const std::string_view stored = sealed.substr(0, sealed_bytes - kBlockTrailerBytes);
+  ImageBlock block;
+  if (type == CompressionType::kNone) {
+    block.view = stored;
+    block.is_view = true;
+    return block;
+  }
+  KILN_ASSIGN_OR_RETURN(block.owned,
+                        DecompressBlock(std::string(stored), type, BlockOrigin(options.path, offset)));
+  return block;
 }
 
 }  // namespace kiln

@@ -40,6 +40,19 @@ struct ReadBlockOptions {
 [[nodiscard]] absl::StatusOr<std::string> ReadBlock(File& file, const BlockHandle& handle,
                                                     const ReadBlockOptions& options);
 
+// A block's decoded contents taken from a file image: a view into the image
+// when the block is stored raw, else decoded bytes of its own.
+struct ImageBlock {
+  std::string_view view;  // valid while the image is
+  std::string owned;      // used when is_view is false
+  bool is_view = false;
+};
+
+// As ReadBlock, from image, the whole file mapped (File::Map). Never yields.
+[[nodiscard]] absl::StatusOr<ImageBlock> ReadBlockFromImage(std::string_view image,
+                                                            const BlockHandle& handle,
+                                                            const ReadBlockOptions& options);
+
 }  // namespace kiln
 
 #endif  // KILN_TABLE_BLOCK_IO_H_

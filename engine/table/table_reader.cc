@@ -52,9 +52,24 @@ absl::StatusOr<std::shared_ptr<const Block>> TableReader::ReadAndParseBlock(
   return Block::Parse(std::move(contents), BlockOrigin(options_.path, handle.offset));
 }
 
+absl::StatusOr<std::shared_ptr<const Block>> TableReader::ReadImageBlock(const BlockHandle& handle,
+                                                                         bool verify_checksum) {
+  KILN_ASSERT(image_ != nullptr);
+  const ReadBlockOptions read_options{
+      .path = options_.path, .limit_offset = footer_offset_, .verify_checksum = verify_checksum};
+  KILN_ASSIGN_OR_RETURN(ImageBlock block,
+                        ReadBlockFromImage(image_->bytes(), handle, read_options));
+  std::string origin = BlockOrigin(options_.path, handle.offset);
+  if (!block.is_view) return Block::Parse(std::move(block.owned), std::move(origin));
+  return Block::ParseView(block.view, image_, std::move(origin));
+}
+
 absl::StatusOr<std::shared_ptr<const Block>> TableReader::ReadDataBlock(
     const BlockHandle& handle, const TableReadOptions& read) {
   const bool verify = options_.verify_checksums || read.verify_checksums;
+  // An image block costs a checksum and a parse, no copy: caching it would
+  // only evict blocks that do cost a read.
+  if (image_ != nullptr) return ReadImageBlock(handle, verify);
   Cache* cache = options_.block_cache;
   if (cache == nullptr) return ReadAndParseBlock(handle, verify);
   char key[kBlockCacheKeyBytes];
@@ -86,6 +101,16 @@ absl::Status TableReader::LoadMetadata() {
                       " bytes is too short to be a table");
   }
   footer_offset_ = options_.file_size - kFooterBytes;
+  if (options_.map_file) {
+    absl::StatusOr<std::shared_ptr<const MappedFile>> image = LockedRead(
+        file_mutex_.get(), [&] { return options_.file->Map(options_.file_size); });
+    // Any failure (no images here, a file shorter than recorded, no address
+    // space) leaves the reader on Read, which reports real damage as usual.
+    if (image.ok()) {
+      KILN_ASSERT((*image)->bytes().size() == options_.file_size);
+      image_ = *std::move(image);
+    }
+  }
   KILN_ASSIGN_OR_RETURN(const std::string footer_bytes, LockedRead(file_mutex_.get(), [&] {
                           return ReadFileBytes(*options_.file, footer_offset_, kFooterBytes);
                         }));

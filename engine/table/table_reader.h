@@ -42,6 +42,10 @@ struct TableReaderOptions {
   // share the reader; if null, one task at a time may use the reader and its
   // iterators.
   Scheduler* scheduler = nullptr;
+  // Whether data blocks are read from an image of the file (File::Map)
+  // instead of copied out of it: no read call, no copy and no block cache
+  // for them. Falls back to reads where the filesystem has no images.
+  bool map_file = false;
 };
 
 // One read's choices (ReadOptions), for Get and NewIterator.
@@ -117,13 +121,17 @@ class TableReader {
   // Reads, checks and parses one block, bypassing the cache. May yield.
   absl::StatusOr<std::shared_ptr<const Block>> ReadAndParseBlock(const BlockHandle& handle,
                                                                  bool verify_checksum);
-  // Through the block cache when there is one. May yield.
+  // From the file image (map_file): checked and parsed in place. Never yields.
+  absl::StatusOr<std::shared_ptr<const Block>> ReadImageBlock(const BlockHandle& handle,
+                                                              bool verify_checksum);
+  // From the image, or through the block cache when there is one. May yield.
   absl::StatusOr<std::shared_ptr<const Block>> ReadDataBlock(const BlockHandle& handle,
                                                             const TableReadOptions& read);
 
   TableReaderOptions options_;
   uint64_t footer_offset_ = 0;
   std::unique_ptr<Mutex> file_mutex_;  // null without options_.scheduler
+  std::shared_ptr<const MappedFile> image_;  // null unless map_file and mapped
   std::shared_ptr<const Block> index_block_;
   std::optional<BloomFilter> filter_;
   std::vector<StoredRangeTombstone> range_tombstones_;

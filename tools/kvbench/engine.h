@@ -35,6 +35,9 @@ struct EngineSettings {
   // Block checksums verified on every read from the file (Kiln and RocksDB
   // do by default; LevelDB only when asked).
   bool verify_checksums = true;
+  // Kiln reads table blocks from memory maps (Options::map_table_files), as
+  // LevelDB does by default; RocksDB reads with pread by default.
+  bool map_table_files = true;
 };
 
 struct KeyValue {

@@ -3,7 +3,8 @@
 //   kvbench [--benchmarks=fillseq,fillrandom,...] [--engines=kiln,leveldb,rocksdb]
 //           [--num=N] [--reads=N] [--sync_num=N] [--value_size=B] [--threads=T]
 //           [--repeat=R] [--json=FILE] [--db_dir=DIR] [--cache_mb=M]
-//           [--write_buffer_mb=M] [--target_file_mb=M] [--seed=S]
+//           [--write_buffer_mb=M] [--target_file_mb=M] [--map_table_files=0|1]
+//           [--seed=S]
 //   kvbench --mode=sim [--sim_seconds=S] [--sim_num=N]     (simulation speed)
 //   kvbench --mode=all ...                                  (both)
 //
@@ -50,7 +51,7 @@ int Usage(const std::string& problem) {
                "               [--num=N] [--reads=N] [--sync_num=N] [--value_size=B]\n"
                "               [--threads=T] [--repeat=R] [--json=FILE] [--db_dir=DIR]\n"
                "               [--cache_mb=M] [--write_buffer_mb=M] [--target_file_mb=M]\n"
-               "               [--seed=S] [--sim_seconds=S] [--sim_num=N]\n"
+               "               [--map_table_files=0|1] [--seed=S] [--sim_seconds=S] [--sim_num=N]\n"
                "workloads:%s\nengines: kiln leveldb rocksdb\n",
                workloads.c_str());
   return 2;
@@ -73,7 +74,7 @@ class Flags {
     static const std::set<std::string> kKnown = {
         "mode",     "benchmarks",      "engines",        "num",  "reads",       "sync_num",
         "value_size", "threads",       "repeat",         "json", "db_dir",      "cache_mb",
-        "write_buffer_mb", "target_file_mb", "seed",     "sim_seconds", "sim_num"};
+        "write_buffer_mb", "target_file_mb", "map_table_files", "seed",     "sim_seconds", "sim_num"};
     for (int i = 1; i < argc; ++i) {
       const std::string_view arg = argv[i];
       const size_t equals = arg.find('=');
@@ -180,6 +181,7 @@ int Main(int argc, char** argv) {
   config.settings.cache_bytes = flags.Number("cache_mb", 32, 1, 1 << 16) << 20;
   config.settings.write_buffer_bytes = flags.Number("write_buffer_mb", 16, 1, 1 << 12) << 20;
   config.settings.target_file_size_bytes = flags.Number("target_file_mb", 16, 1, 1 << 12) << 20;
+  config.settings.map_table_files = flags.Number("map_table_files", 1, 0, 1) == 1;
   const int repeat = static_cast<int>(flags.Number("repeat", 1, 1, kMaxRepeat));
   SimSpeedOptions sim;
   sim.campaign_seconds = flags.Real("sim_seconds", 20);

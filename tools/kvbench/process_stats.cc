@@ -23,6 +23,20 @@ uint64_t ProcessBytesWritten() {
   return bytes;
 }
 
+ResidentBytes ProcessResidentBytes() {
+  ResidentBytes resident;
+  std::FILE* file = std::fopen("/proc/self/status", "r");
+  if (file == nullptr) return resident;
+  char line[256];
+  while (std::fgets(line, sizeof(line), file) != nullptr) {
+    unsigned long long kib = 0;
+    if (std::sscanf(line, "RssAnon: %llu kB", &kib) == 1) resident.anon = kib * 1024;
+    if (std::sscanf(line, "RssFile: %llu kB", &kib) == 1) resident.file = kib * 1024;
+  }
+  std::fclose(file);
+  return resident;
+}
+
 uint64_t DirectoryBytes(const std::string& dir) {
   std::error_code error;
   uint64_t bytes = 0;

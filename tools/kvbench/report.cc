@@ -48,6 +48,10 @@ std::string NoteFor(const Measurement& m) {
   if (std::optional<double> ms = m.Get("recover_ms")) {
     add("open " + Number(ms, "%.0f") + " ms for " + Number(m.Get("wal_mb"), "%.0f") + " MB WAL");
   }
+  if (std::optional<double> anon = m.Get("rss_anon_mb")) {
+    add("end RSS " + Number(anon, "%.0f") + " anon + " + Number(m.Get("rss_file_mb"), "%.0f") +
+        " file MB");
+  }
   if (std::optional<double> writer = m.Get("writer_ops_per_sec")) {
     add("writer " + Grouped(writer) + " ops/s");
   }

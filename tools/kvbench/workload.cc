@@ -398,6 +398,10 @@ Measurement RunWorkload(std::string_view engine_name, std::string_view workload,
   }
   const uint64_t db_bytes = DirectoryBytes(dir);
   metrics["db_mb"] = double(db_bytes) / kBytesPerMb;
+  // With the engine still open: what it holds, split heap from mapped files.
+  const ResidentBytes resident = ProcessResidentBytes();
+  metrics["rss_anon_mb"] = double(resident.anon) / kBytesPerMb;
+  metrics["rss_file_mb"] = double(resident.file) / kBytesPerMb;
   if (HoldsAllKeys(workload)) {
     metrics["space_amp"] = double(db_bytes) / double(config.num * (kKeyBytes + config.value_bytes));
   }

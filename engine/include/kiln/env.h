@@ -38,6 +38,16 @@ enum class OpenMode : uint8_t {
   kTruncate,   // create if missing, truncate to zero bytes; read and write
 };
 
+// A read-only image of a whole file, for reads without a copy (tables,
+// which never change once written). The bytes stay valid while any holder
+// keeps the image.
+// Thread-safety: safe to read concurrently.
+class MappedFile {
+ public:
+  virtual ~MappedFile() = default;
+  virtual std::string_view bytes() const = 0;
+};
+
 // An open file. Writes are not durable until Sync()/SyncData() returns OK;
 // a new file's name is not durable until its directory is synced.
 // Thread-safety: one File may be used by one task at a time.
@@ -62,6 +72,17 @@ class File {
   [[nodiscard]] virtual absl::StatusOr<uint64_t> Size() = 0;
   // Releases the handle; later calls fail. Idempotent; the destructor closes.
   [[nodiscard]] virtual absl::Status Close() = 0;
+
+  // An image of the file's first size_bytes bytes, read by address instead
+  // of Read (mmap on POSIX). Only for files nobody writes while an image is
+  // held. Unimplemented if the filesystem has no such images: callers then
+  // use Read. On POSIX a media error under an image surfaces as SIGBUS, not
+  // as a Status; that is the price of the zero-copy read. May yield.
+  [[nodiscard]] virtual absl::StatusOr<std::shared_ptr<const MappedFile>> Map(
+      uint64_t size_bytes) {
+    (void)size_bytes;
+    return absl::UnimplementedError("Map is not supported by this filesystem");
+  }
 
   // Fault-model hook: discards this file's writes that were never made
   // durable, as Linux does with the dirty pages a failed fsync could not

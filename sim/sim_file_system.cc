@@ -38,6 +38,11 @@ class SimFile final : public File {
     fs_.Record("read", path_, detail, result.status());
     return result;
   }
+  // The simulated disk has no real maps: an image is read through this
+  // file, so every read is traced and the fault model applies to it.
+  absl::StatusOr<std::shared_ptr<const MappedFile>> Map(uint64_t size_bytes) override {
+    return ReadFileImage(*this, size_bytes);
+  }
   absl::Status Write(uint64_t offset, std::string_view data) override {
     if (!fs_.Enter()) return Fail("write");
     absl::Status result = base_->Write(offset, data);

@@ -340,6 +340,15 @@ TEST_P(DbTest, BackgroundMaintenanceAgreesWithAModel) {
   });
 }
 
+TEST_P(DbTest, MappedTableReadsAgreeWithAModel) {
+  RunInEnv([&] {
+    Options options = SmallTreeOptions(BaseOptions());
+    options.background_tasks = 2;
+    options.map_table_files = true;
+    RunModelTest(*this, options, 4000, 13 + GetParam().seed);
+  });
+}
+
 TEST_P(DbTest, GroupCommitFromSeveralTasks) {
   RunInEnv([&] {
     Options options = BaseOptions();

@@ -68,6 +68,34 @@ TEST_F(PosixFileSystemTest, WriteThenReadAtOffsets) {
   EXPECT_EQ(Contents("a"), std::string("hello WORLD\0\0\0!", 15));
 }
 
+TEST_F(PosixFileSystemTest, MapShowsTheFileAndOutlivesItsHandle) {
+  WriteFile("t", "hello mapped world");
+  std::unique_ptr<File> file = Open("t", OpenMode::kRead);
+  absl::StatusOr<std::shared_ptr<const MappedFile>> image = file->Map(18);
+  ASSERT_TRUE(image.ok()) << image.status();
+  ASSERT_TRUE(file->Close().ok());
+  file.reset();
+  EXPECT_EQ((*image)->bytes(), "hello mapped world");
+
+  absl::StatusOr<std::shared_ptr<const MappedFile>> prefix = Open("t", OpenMode::kRead)->Map(5);
+  ASSERT_TRUE(prefix.ok()) << prefix.status();
+  EXPECT_EQ((*prefix)->bytes(), "hello");
+  absl::StatusOr<std::shared_ptr<const MappedFile>> empty = Open("t", OpenMode::kRead)->Map(0);
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_TRUE((*empty)->bytes().empty());
+  // Past the end would be SIGBUS on touch: refused up front.
+  EXPECT_TRUE(absl::IsOutOfRange(Open("t", OpenMode::kRead)->Map(19).status()));
+}
+
+TEST_F(PosixFileSystemTest, ReadFileImageCopiesAndRefusesAShortFile) {
+  WriteFile("t", "copied bytes");
+  std::unique_ptr<File> file = Open("t", OpenMode::kRead);
+  absl::StatusOr<std::shared_ptr<const MappedFile>> image = ReadFileImage(*file, 6);
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ((*image)->bytes(), "copied");
+  EXPECT_TRUE(absl::IsFailedPrecondition(ReadFileImage(*file, 13).status()));
+}
+
 TEST_F(PosixFileSystemTest, AppendWritesAtTheEnd) {
   std::unique_ptr<File> file = Open("a", OpenMode::kCreate);
   ASSERT_TRUE(file->Append("abc").ok());

@@ -1,6 +1,7 @@
 #include "table/block.h"
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -133,6 +134,36 @@ TEST(BlockTest, BytewiseOrderRoundTrip) {
   it.Seek("z");
   EXPECT_FALSE(it.Valid());
   EXPECT_TRUE(it.status().ok());
+}
+
+TEST(BlockTest, ViewBlockReadsBorrowedBytesAndPinsThem) {
+  BlockBuilder builder({.restart_interval = 2, .order = BlockKeyOrder::kBytewise});
+  const std::vector<std::string> keys = {"a", "b", "bb", "c", "d"};
+  for (const std::string& key : keys) builder.Add(key, "v" + key);
+  auto bytes = std::make_shared<const std::string>(builder.Finish());
+  const std::weak_ptr<const std::string> watch = bytes;
+  absl::StatusOr<std::shared_ptr<const Block>> block = Block::ParseView(*bytes, bytes, "view");
+  ASSERT_TRUE(block.ok()) << block.status();
+  EXPECT_EQ((*block)->contents().data(), bytes->data()) << "a view block copied its bytes";
+  bytes.reset();
+  EXPECT_FALSE(watch.expired()) << "the block does not pin its bytes";
+  {
+    BlockIterator it(*block, BlockKeyOrder::kBytewise);
+    size_t i = 0;
+    for (it.SeekToFirst(); it.Valid(); it.Next(), ++i) {
+      EXPECT_EQ(it.key(), keys[i]);
+      EXPECT_EQ(it.value(), "v" + keys[i]);
+    }
+    EXPECT_EQ(i, keys.size());
+  }
+  block->reset();
+  EXPECT_TRUE(watch.expired());
+
+  // A view is checked like an owned block.
+  const std::string broken = "\x01\x00\x00";
+  absl::StatusOr<std::shared_ptr<const Block>> bad =
+      Block::ParseView(broken, std::make_shared<int>(0), "broken view");
+  EXPECT_TRUE(IsCorruption(bad.status())) << bad.status();
 }
 
 TEST(BlockTest, EmptyBlockHasNoEntries) {

@@ -341,6 +341,54 @@ struct Region {
   uint64_t end = 0;
 };
 
+TEST_P(TableTest, MappedReadsAgreeWithCopiedReadsAndSkipTheCache) {
+  RunInEnv([&] {
+    Random random(MixSeed(GetParam().seed, 5));
+    const Contents contents = RandomContents(random, 400, 0);
+    const uint64_t size = Build("000001.sst", contents,
+                                {.block_size_bytes = 256, .compression = CompressionType::kLz4});
+    std::unique_ptr<Cache> cache = NewShardedLruCache(*env().scheduler, 1 << 20, 0);
+    std::unique_ptr<File> copied_file = OpenForRead("000001.sst");
+    std::unique_ptr<File> mapped_file = OpenForRead("000001.sst");
+    absl::StatusOr<std::unique_ptr<TableReader>> copied = TableReader::Open(
+        {.file = copied_file.get(), .path = Path("000001.sst"), .file_size = size});
+    absl::StatusOr<std::unique_ptr<TableReader>> mapped =
+        TableReader::Open({.file = mapped_file.get(),
+                           .path = Path("000001.sst"),
+                           .file_size = size,
+                           .block_cache = cache.get(),
+                           .cache_id = 1,
+                           .map_file = true});
+    ASSERT_TRUE(copied.ok()) << copied.status();
+    ASSERT_TRUE(mapped.ok()) << mapped.status();
+    // The image outlives the handle it came from.
+    ASSERT_TRUE(mapped_file->Close().ok());
+    for (const std::string& user_key : contents.user_keys) {
+      for (const SequenceNumber snapshot : {SequenceNumber{1}, kMaxTestSequence / 2,
+                                            kMaxSequenceNumber}) {
+        absl::StatusOr<std::optional<TableGetResult>> want = (*copied)->Get(user_key, snapshot);
+        absl::StatusOr<std::optional<TableGetResult>> got = (*mapped)->Get(user_key, snapshot);
+        ASSERT_TRUE(want.ok() && got.ok()) << want.status() << " " << got.status();
+        ASSERT_EQ(want->has_value(), got->has_value()) << user_key;
+        if (!want->has_value()) continue;
+        EXPECT_EQ((*want)->sequence, (*got)->sequence);
+        EXPECT_EQ((*want)->type, (*got)->type);
+        EXPECT_EQ((*want)->value, (*got)->value);
+      }
+    }
+    std::unique_ptr<InternalIterator> it = (*mapped)->NewIterator();
+    auto expected = contents.entries.rbegin();
+    for (it->SeekToLast(); it->Valid(); it->Prev(), ++expected) {
+      ASSERT_NE(expected, contents.entries.rend());
+      EXPECT_EQ(it->key(), expected->first);
+      EXPECT_EQ(it->value(), expected->second);
+    }
+    EXPECT_TRUE(it->status().ok()) << it->status();
+    EXPECT_EQ(expected, contents.entries.rend());
+    EXPECT_EQ(cache->Stats().inserts, 0u) << "mapped blocks went into the block cache";
+  });
+}
+
 TEST_P(TableTest, AFlippedBitInAnyBlockOrTheFooterIsCorruption) {
   RunInEnv([&] {
     Random random(MixSeed(GetParam().seed, 2));
@@ -397,8 +445,12 @@ TEST_P(TableTest, AFlippedBitInAnyBlockOrTheFooterIsCorruption) {
         mutated[bit / 8] = static_cast<char>(mutated[bit / 8] ^ (1 << (bit % 8)));
         WriteAll("flipped.sst", mutated);
         std::unique_ptr<File> flipped = OpenForRead("flipped.sst");
-        absl::StatusOr<std::unique_ptr<TableReader>> reader = TableReader::Open(
-            {.file = flipped.get(), .path = Path("flipped.sst"), .file_size = size});
+        // Every other flip reads through a file image (map_file).
+        absl::StatusOr<std::unique_ptr<TableReader>> reader =
+            TableReader::Open({.file = flipped.get(),
+                               .path = Path("flipped.sst"),
+                               .file_size = size,
+                               .map_file = flip % 2 == 1});
         absl::Status status = reader.status();
         if (reader.ok()) {
           std::unique_ptr<InternalIterator> it = (*reader)->NewIterator();

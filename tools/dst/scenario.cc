@@ -233,6 +233,7 @@ std::string OptionsToText(const Options& o) {
   line.Add("level1_target_bytes", o.level1_target_bytes);
   line.Add("level_size_multiplier", static_cast<uint64_t>(o.level_size_multiplier));
   line.Add("background_tasks", static_cast<uint64_t>(o.background_tasks));
+  line.Add("map_table_files", o.map_table_files ? 1 : 0);
   return line.Finish();
 }
 
@@ -421,6 +422,7 @@ void ParseOptions(TextLine& line, Options& o) {
       line.Number("level_size_multiplier", o.level_size_multiplier, kMaxSmallInt));
   o.background_tasks =
       static_cast<int>(line.Number("background_tasks", o.background_tasks, 64));
+  o.map_table_files = line.Flag("map_table_files", o.map_table_files);
 }
 
 bool KeyFits(const std::string& key) { return key.size() <= kMaxKeyBytes; }

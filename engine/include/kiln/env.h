@@ -48,6 +48,15 @@ class MappedFile {
   virtual std::string_view bytes() const = 0;
 };
 
+class File;
+
+// An image of file's first size_bytes made by reading them, for
+// filesystems without real maps (the simulator's): the engine's mapped read
+// path then runs on them too, with their read faults applied once, when the
+// image is made. FailedPrecondition if the file is shorter. May yield.
+[[nodiscard]] absl::StatusOr<std::shared_ptr<const MappedFile>> ReadFileImage(File& file,
+                                                                              uint64_t size_bytes);
+
 // An open file. Writes are not durable until Sync()/SyncData() returns OK;
 // a new file's name is not durable until its directory is synced.
 // Thread-safety: one File may be used by one task at a time.

@@ -157,10 +157,15 @@ absl::StatusOr<CommitInfo> DbImpl::Write(const WriteBatch& batch, const WriteOpt
 
 void DbImpl::EnqueueAndWait(Writer& w) {
   mutex_->AssertHeld();
-  w.cv = env_.scheduler->NewCondVar(*mutex_);
   while (writers_.size() >= kMaxQueuedWriters) writers_cv_->Wait();
   writers_.push_back(&w);
-  while (!w.done && writers_.front() != &w) w.cv->Wait();
+  // A writer that finds the queue empty leads at once and needs no condvar
+  // (the common case with one writer); one is made only to wait. Signallers
+  // hold the mutex, so a writer without one is not waiting.
+  while (!w.done && writers_.front() != &w) {
+    if (w.cv == nullptr) w.cv = env_.scheduler->NewCondVar(*mutex_);
+    w.cv->Wait();
+  }
 }
 
 void DbImpl::FinishGroup(size_t count, const absl::Status& status) {
@@ -171,9 +176,9 @@ void DbImpl::FinishGroup(size_t count, const absl::Status& status) {
     writers_.pop_front();
     if (w->status.ok()) w->status = status;
     w->done = true;
-    w->cv->Signal();
+    if (w->cv != nullptr) w->cv->Signal();
   }
-  if (!writers_.empty()) writers_.front()->cv->Signal();
+  if (!writers_.empty() && writers_.front()->cv != nullptr) writers_.front()->cv->Signal();
   writers_cv_->SignalAll();
 }
 

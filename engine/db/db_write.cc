@@ -220,7 +220,8 @@ void DbImpl::CommitGroup(Writer& leader) {
     }
   }
   KILN_ASSERT(count >= 1);
-  std::vector<Writer*> group(writers_.begin(), writers_.begin() + static_cast<ptrdiff_t>(count));
+  const absl::InlinedVector<Writer*, 8> group(writers_.begin(),
+                                              writers_.begin() + static_cast<ptrdiff_t>(count));
   // Each entry takes its own sequence; a batch's CommitInfo names its last.
   SequenceNumber next = last_sequence_ + 1;
   for (Writer* w : group) {
@@ -297,9 +298,10 @@ absl::Status DbImpl::Persist(Durability durability) {
 
 int DbImpl::Level0Files() {
   mutex_->AssertHeld();
-  std::shared_ptr<const Version> version = versions_->current();
+  // Every write asks: no reference-count traffic (the mutex pins current).
+  const Version& version = versions_->current_ref();
   size_t most = 0;
-  for (const auto& [id, bucket] : version->buckets()) {
+  for (const auto& [id, bucket] : version.buckets()) {
     most = std::max(most, bucket->levels[0].size());
   }
   return static_cast<int>(most);

@@ -158,6 +158,9 @@ class VersionSet {
   [[nodiscard]] absl::Status LogAndApply(VersionEdit edit, Mutex* mutex = nullptr);
 
   std::shared_ptr<const Version> current() const { return current_; }
+  // The same Version without a reference count: valid only until the next
+  // LogAndApply, so only for a look under the DB mutex.
+  const Version& current_ref() const { return *current_; }
   // Bucket ids, names and options are in current()->buckets().
 
   // A fresh file number (tables, WALs, manifests share one space).

@@ -108,6 +108,18 @@ class PosixFile final : public File {
     return std::make_shared<const PosixMappedFile>(address, static_cast<size_t>(size_bytes));
   }
 
+  absl::Status StartWriteback(uint64_t offset, uint64_t size_bytes) override {
+    KILN_RETURN_IF_ERROR(CheckOpen("start writeback"));
+    KILN_RETURN_IF_ERROR(CheckRange("start writeback", offset, size_bytes));
+    if (RetryOnInterrupt([&] {
+          return ::sync_file_range(fd_, static_cast<off_t>(offset),
+                                   static_cast<off_t>(size_bytes), SYNC_FILE_RANGE_WRITE);
+        }) != 0) {
+      return ErrnoStatus("start writeback", path_, errno);
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status Write(uint64_t offset, std::string_view data) override {
     KILN_RETURN_IF_ERROR(CheckWritable("write"));
     return WriteAt(offset, data);

@@ -87,6 +87,15 @@ TEST_F(PosixFileSystemTest, MapShowsTheFileAndOutlivesItsHandle) {
   EXPECT_TRUE(absl::IsOutOfRange(Open("t", OpenMode::kRead)->Map(19).status()));
 }
 
+TEST_F(PosixFileSystemTest, StartWritebackIsAHintOnAnOpenFile) {
+  std::unique_ptr<File> file = Open("w", OpenMode::kTruncate);
+  ASSERT_TRUE(file->Append(std::string(100'000, 'w')).ok());
+  EXPECT_TRUE(file->StartWriteback(0, 100'000).ok());
+  EXPECT_EQ(Contents("w").size(), 100'000u);
+  ASSERT_TRUE(file->Close().ok());
+  EXPECT_FALSE(file->StartWriteback(0, 1).ok());
+}
+
 TEST_F(PosixFileSystemTest, ReadFileImageCopiesAndRefusesAShortFile) {
   WriteFile("t", "copied bytes");
   std::unique_ptr<File> file = Open("t", OpenMode::kRead);

@@ -54,22 +54,26 @@ size_t VarintLength(uint64_t value);
 // The returned view points into input's buffer.
 [[nodiscard]] bool GetLengthPrefixed(std::string_view& input, std::string_view& bytes);
 
+// Consumes a varint that fits its first byte (< 0x80), the common case.
+inline bool TakeOneByteVarint(std::string_view& input, uint8_t& byte) {
+  if (input.empty() || static_cast<uint8_t>(input[0]) >= 0x80) return false;
+  byte = static_cast<uint8_t>(input[0]);
+  input.remove_prefix(1);
+  return true;
+}
+
 inline bool GetVarint32(std::string_view& input, uint32_t& value) {
-  if (!input.empty() && static_cast<uint8_t>(input[0]) < 0x80) {
-    value = static_cast<uint8_t>(input[0]);
-    input.remove_prefix(1);
-    return true;
-  }
-  return GetVarint32Slow(input, value);
+  uint8_t byte = 0;
+  if (!TakeOneByteVarint(input, byte)) return GetVarint32Slow(input, value);
+  value = byte;
+  return true;
 }
 
 inline bool GetVarint64(std::string_view& input, uint64_t& value) {
-  if (!input.empty() && static_cast<uint8_t>(input[0]) < 0x80) {
-    value = static_cast<uint8_t>(input[0]);
-    input.remove_prefix(1);
-    return true;
-  }
-  return GetVarint64Slow(input, value);
+  uint8_t byte = 0;
+  if (!TakeOneByteVarint(input, byte)) return GetVarint64Slow(input, value);
+  value = byte;
+  return true;
 }
 
 }  // namespace kiln

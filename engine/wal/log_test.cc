@@ -645,13 +645,45 @@ class FailingFile : public File {
   absl::StatusOr<uint64_t> Size() override { return size_bytes_; }
   absl::Status Close() override { return absl::OkStatus(); }
 
+  absl::Status StartWriteback(uint64_t offset, uint64_t size_bytes) override {
+    writebacks_.push_back({offset, size_bytes});
+    return absl::OkStatus();
+  }
+
   int appends() const { return appends_; }
+  const std::vector<std::pair<uint64_t, uint64_t>>& writebacks() const { return writebacks_; }
 
  private:
+  std::vector<std::pair<uint64_t, uint64_t>> writebacks_;
   int appends_left_;
   int appends_ = 0;
   uint64_t size_bytes_ = 0;
 };
+
+TEST(LogWriterTest, WritebackIsHintedInContiguousChunksUntilASync) {
+  auto owned = std::make_unique<FailingFile>(1 << 20);
+  FailingFile* file = owned.get();
+  LogWriter writer(std::move(owned), kLogNumber, 0);
+  const std::string payload(10'000, 'p');
+  // Bounded: about 3 MiB of records.
+  while (writer.size_bytes() < 3 * LogWriter::kWritebackChunkBytes) {
+    ASSERT_TRUE(writer.AddRecord(payload).ok());
+  }
+  ASSERT_GE(file->writebacks().size(), 2u);
+  uint64_t next = 0;
+  for (const auto& [offset, size] : file->writebacks()) {
+    EXPECT_EQ(offset, next) << "writeback ranges must be contiguous";
+    EXPECT_GE(size, LogWriter::kWritebackChunkBytes);
+    next = offset + size;
+  }
+  EXPECT_LE(next, writer.size_bytes());
+  // A sync covers everything; the next hint starts where it ended.
+  ASSERT_TRUE(writer.Sync(WalSyncMode::kSyncData).ok());
+  const uint64_t synced = writer.size_bytes();
+  const size_t hints = file->writebacks().size();
+  while (file->writebacks().size() == hints) ASSERT_TRUE(writer.AddRecord(payload).ok());
+  EXPECT_EQ(file->writebacks().back().first, synced);
+}
 
 TEST(LogWriterTest, AFailedAppendBreaksTheWriterForGood) {
   auto owned = std::make_unique<FailingFile>(1);

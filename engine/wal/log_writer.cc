@@ -4,6 +4,7 @@
 
 #include "util/assert.h"
 #include "util/checksum.h"
+#include "util/sim_hooks.h"
 #include "wal/log_format.h"
 
 namespace kiln {
@@ -12,6 +13,7 @@ LogWriter::LogWriter(std::unique_ptr<File> file, uint64_t log_number, uint64_t s
     : file_(std::move(file)), log_number_(log_number), size_bytes_(start_offset) {
   KILN_ASSERT(file_ != nullptr);
   KILN_ASSERT(start_offset == 0 || start_offset >= kWalFileHeaderBytes);
+  writeback_offset_ = start_offset;
 }
 
 absl::Status LogWriter::AddRecord(std::string_view payload) {
@@ -48,6 +50,14 @@ absl::Status LogWriter::AddRecord(std::string_view payload) {
     return status;
   }
   size_bytes_ += append_bytes;
+  if (size_bytes_ - writeback_offset_ >= kWritebackChunkBytes) {
+    // Only a hint: a failure here changes no durability promise, and a real
+    // I/O problem surfaces at the next Sync.
+    const absl::Status hinted =
+        file_->StartWriteback(writeback_offset_, size_bytes_ - writeback_offset_);
+    KILN_PROBE(!hinted.ok(), "wal: a writeback hint failed");
+    writeback_offset_ = size_bytes_;
+  }
   return absl::OkStatus();
 }
 
@@ -60,6 +70,7 @@ absl::Status LogWriter::Sync(WalSyncMode mode) {
     return status;
   }
   durable_offset_ = size_bytes_;
+  writeback_offset_ = size_bytes_;
   return absl::OkStatus();
 }
 

@@ -56,6 +56,11 @@ class LogWriter {
   uint64_t synced_bytes() const { return durable_offset_; }
   uint64_t log_number() const { return log_number_; }
 
+  // Every this many appended bytes the writer asks the file to start writing
+  // them back (File::StartWriteback), so the Sync that retires a full WAL
+  // (DbImpl::SwitchMemTable) finds little left to write.
+  static constexpr uint64_t kWritebackChunkBytes = uint64_t{1} << 20;
+
  private:
   // Appends past this capacity release the staging buffer afterwards, so one
   // huge record does not pin its size for the log's lifetime.
@@ -68,6 +73,8 @@ class LogWriter {
   // Starts at 0 even when continuing a log: the writer cannot know whether
   // the existing prefix was synced, and claiming less is always safe.
   uint64_t durable_offset_ = 0;
+  // Bytes before this were handed to StartWriteback (or synced).
+  uint64_t writeback_offset_ = 0;
   // The first failed Append or Sync; OK while the writer works.
   absl::Status sticky_error_;
   bool closed_ = false;

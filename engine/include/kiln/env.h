@@ -93,6 +93,16 @@ class File {
     return absl::UnimplementedError("Map is not supported by this filesystem");
   }
 
+  // A hint: start writing [offset, offset + size_bytes) back to the device
+  // without waiting (sync_file_range on Linux), so a later Sync has less to
+  // wait for. Makes nothing durable and promises nothing; filesystems
+  // without such a call do nothing. May yield.
+  [[nodiscard]] virtual absl::Status StartWriteback(uint64_t offset, uint64_t size_bytes) {
+    (void)offset;
+    (void)size_bytes;
+    return absl::OkStatus();
+  }
+
   // Fault-model hook: discards this file's writes that were never made
   // durable, as Linux does with the dirty pages a failed fsync could not
   // write. Filesystems that cannot do this return Unimplemented.

@@ -145,7 +145,6 @@ absl::StatusOr<Bucket*> DbImpl::GetOrCreateBucket(std::string_view name,
     if (bucket->name() == name) return bucket.get();
   }
   if (options_.read_only) return absl::FailedPreconditionError("the database is read-only");
-  if (!sticky_error_.ok()) return sticky_error_;
   // A new bucket adds a memtable to mem_, which the write leader reads
   // without the mutex: wait for the front of the writer queue like a write.
   Writer w;
@@ -228,7 +227,11 @@ absl::Status DbImpl::CheckInvariants() {
   if (last_sequence_ > kMaxSequenceNumber) {
     return absl::InternalError("last sequence exceeds kMaxSequenceNumber");
   }
-  // Only the active generation may hold the in-flight group's sequences.
+  // The leader inserts its group into mem_ without the mutex, so mem_ may
+  // hold sequences up to the last one assigned to a queued writer (writers
+  // not yet in a group have none).
+  SequenceNumber inserting_through = last_sequence_;
+  for (const Writer* w : writers_) inserting_through = std::max(inserting_through, w->sequence);
   auto check_generation = [&](const MemGeneration& gen, SequenceNumber bound) -> absl::Status {
     for (const auto& [id, table] : gen.tables) {
       if (table == nullptr) return absl::InternalError("null memtable");
@@ -242,7 +245,7 @@ absl::Status DbImpl::CheckInvariants() {
     return absl::OkStatus();
   };
   KILN_RETURN_IF_ERROR(
-      check_generation(*mem_, std::max(last_sequence_, inflight_last_sequence_)));
+      check_generation(*mem_, inserting_through));
   if (imm_.size() > kMaxImmutableGenerations + 1) {
     return absl::InternalError("too many retired memtable generations");
   }

@@ -291,9 +291,6 @@ class DbImpl final : public Db {
   uint64_t flushed_generation_id_ = 0;
   std::unique_ptr<LogWriter> log_;  // the leader's (Invariant 4)
   SequenceNumber last_sequence_ = 0;
-  // The last sequence of the group the write leader is inserting into mem_
-  // without the mutex; 0 when none is. mem_ may hold sequences up to it.
-  SequenceNumber inflight_last_sequence_ = 0;
   // Recovery only: the last sequence of the last WAL record replayed.
   SequenceNumber last_replayed_sequence_ = 0;
   std::deque<Writer*> writers_;

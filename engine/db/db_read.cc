@@ -183,11 +183,7 @@ absl::StatusOr<std::optional<std::string>> DbImpl::GetFromBucket(uint32_t bucket
   };
   // L0 tables overlap: every one whose range holds key, newest first.
   for (const auto& file : view.version->files(bucket_id, 0)) {
-    if (CompareUserKeys(file->smallest_user_key(), key) > 0 ||
-        CompareUserKeys(file->largest_user_key(), key) < 0) {
-      continue;
-    }
-    KILN_RETURN_IF_ERROR(search(*file));
+    if (file->RangeHolds(key)) KILN_RETURN_IF_ERROR(search(*file));
   }
   for (int level = 1; level < kNumLevels; ++level) {
     const FileMetaData* file = view.version->FileHolding(bucket_id, level, key);

@@ -235,7 +235,6 @@ void DbImpl::CommitGroup(Writer& leader) {
   KILN_ASSERT(log != nullptr);
   const std::shared_ptr<MemGeneration> target =
       planted_early_gen != nullptr ? planted_early_gen : mem_;
-  inflight_last_sequence_ = group.back()->sequence;
 
   mutex_->Unlock();
   uint64_t wal_bytes = log->size_bytes();
@@ -257,7 +256,6 @@ void DbImpl::CommitGroup(Writer& leader) {
     }
   }
   mutex_->Lock();
-  inflight_last_sequence_ = 0;
 
   stats_.wal_bytes_written += wal_bytes;
   if (synced) ++stats_.wal_syncs;

@@ -260,8 +260,7 @@ const FileMetaData* Version::FileHolding(uint32_t bucket_id, int level,
       level_files.begin(), level_files.end(), [&](const std::shared_ptr<const FileMetaData>& f) {
         return CompareUserKeys(f->largest_user_key(), user_key) < 0;
       });
-  if (first == level_files.end()) return nullptr;
-  if (CompareUserKeys((*first)->smallest_user_key(), user_key) > 0) return nullptr;
+  if (first == level_files.end() || !(*first)->RangeHolds(user_key)) return nullptr;
   return first->get();
 }
 

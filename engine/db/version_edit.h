@@ -54,6 +54,11 @@ struct FileMetaData {
 
   std::string_view smallest_user_key() const { return ExtractUserKey(smallest); }
   std::string_view largest_user_key() const { return ExtractUserKey(largest); }
+  // Whether [smallest_user_key, largest_user_key] holds user_key.
+  bool RangeHolds(std::string_view user_key) const {
+    return CompareUserKeys(smallest_user_key(), user_key) <= 0 &&
+           CompareUserKeys(user_key, largest_user_key()) <= 0;
+  }
 
   friend bool operator==(const FileMetaData&, const FileMetaData&) = default;
 };

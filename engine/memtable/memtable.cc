@@ -148,13 +148,8 @@ void MemTable::Add(SequenceNumber sequence, ValueType type, std::string_view use
   if (sequence > largest_sequence_.load(std::memory_order_relaxed)) {
     largest_sequence_.store(sequence, std::memory_order_relaxed);
   }
-  if (is_range) {
-    list.Insert(entry);
-    num_range_tombstones_.fetch_add(1, std::memory_order_release);
-  } else {
-    list.Insert(entry);
-    num_entries_.fetch_add(1, std::memory_order_release);
-  }
+  list.Insert(entry);
+  (is_range ? num_range_tombstones_ : num_entries_).fetch_add(1, std::memory_order_release);
 }
 
 MemTable::GetResult MemTable::Get(std::string_view user_key, SequenceNumber snapshot) const {

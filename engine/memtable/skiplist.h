@@ -4,9 +4,8 @@
 //
 // Entries live inside their nodes: AllocateEntry returns the space for one
 // right after a node's header (its links sit just before the header), the
-// caller writes the entry there and passes the pointer to Insert. A search
-// step then reads a node's link, header and key from one or two adjacent
-// cache lines instead of chasing a separate key pointer.
+// caller writes the entry there and passes the pointer to Insert, so a
+// node needs no separate key pointer.
 //
 // Comparator is a copyable functor: int operator()(const char* a,
 // const char* b) const, negative / zero / positive like memcmp, and
@@ -18,9 +17,8 @@
 // links them.
 //
 // Invariants:
-//   1. Nothing is ever removed or changed once inserted: a node, its key
-//      pointer and the bytes behind it live until the list (and its arena)
-//      is destroyed. This is what lets readers go without locks: whatever
+//   1. Nothing is ever removed or changed once inserted: a node and the
+//      entry inside it live until the list (and its arena) is destroyed. This is what lets readers go without locks: whatever
 //      node a reader holds stays valid.
 //   2. At every level the linked nodes are in strictly increasing comparator
 //      order; no two entries compare equal.

@@ -118,7 +118,7 @@ absl::Status DbImpl::Close() {
   {
     MutexLock lock(*mutex_);
     // Wait for any writer (a leader may be mid-commit) before closing the WAL.
-    while (!writers_.empty()) writers_cv_->Wait();
+    while (!writers_.empty()) WaitForWriterQueue();
     closed_ = true;
   }
   if (log_ != nullptr) {

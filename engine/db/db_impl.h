@@ -252,6 +252,8 @@ class DbImpl final : public Db {
   // Picks and runs one automatic compaction. REQUIRES: mutex_ held.
   absl::StatusOr<bool> CompactOnce();
   int Level0Files();
+  // Bytes held by the retired memtables in imm_. REQUIRES: mutex_ held.
+  size_t RetiredMemoryUsage() const;
   // Runs c (picked from the current Version). REQUIRES: mutex_ held,
   // compaction_running_ set by the caller; releases mutex_ during I/O.
   absl::Status RunCompaction(const Compaction& c);
@@ -267,6 +269,9 @@ class DbImpl final : public Db {
   const Options options_;
   const Env& env_;
   const std::string dbname_;
+  // Waits on writers_cv_ (counted, so FinishGroup signals only when someone
+  // waits). REQUIRES: mutex_ held.
+  void WaitForWriterQueue();
   // Options::memtable_budget_bytes, or tiny under buggify (flush often).
   size_t memtable_budget_bytes_ = 0;
   std::atomic<uint64_t> bytes_read_{0};
@@ -275,7 +280,8 @@ class DbImpl final : public Db {
 
   std::unique_ptr<Mutex> mutex_;
   std::unique_ptr<CondVar> bg_cv_;     // background work available / done
-  std::unique_ptr<CondVar> writers_cv_;  // room in writers_
+  std::unique_ptr<CondVar> writers_cv_;  // room in writers_, or writers_ empty
+  int writers_cv_waiters_ = 0;           // tasks in writers_cv_->Wait()
   std::unique_ptr<Cache> block_cache_;
   std::unique_ptr<TableCache> table_cache_;
   std::unique_ptr<VersionSet> versions_;

@@ -313,7 +313,7 @@ void RunModelTest(DbTest& test, Options options, int ops, uint64_t seed) {
 }
 
 Options SmallTreeOptions(Options options) {
-  options.memtable_budget_bytes = 8 << 10;
+  options.memtable_budget_bytes = 16 << 10;  // generations of ~8 KiB
   options.target_file_size_bytes = 8 << 10;
   options.level1_target_bytes = 32 << 10;
   options.l0_compaction_trigger = 2;

@@ -157,7 +157,7 @@ absl::StatusOr<CommitInfo> DbImpl::Write(const WriteBatch& batch, const WriteOpt
 
 void DbImpl::EnqueueAndWait(Writer& w) {
   mutex_->AssertHeld();
-  while (writers_.size() >= kMaxQueuedWriters) writers_cv_->Wait();
+  while (writers_.size() >= kMaxQueuedWriters) WaitForWriterQueue();
   writers_.push_back(&w);
   // A writer that finds the queue empty leads at once and needs no condvar
   // (the common case with one writer); one is made only to wait. Signallers
@@ -179,7 +179,15 @@ void DbImpl::FinishGroup(size_t count, const absl::Status& status) {
     if (w->cv != nullptr) w->cv->Signal();
   }
   if (!writers_.empty() && writers_.front()->cv != nullptr) writers_.front()->cv->Signal();
-  writers_cv_->SignalAll();
+  if (writers_cv_waiters_ > 0) writers_cv_->SignalAll();
+}
+
+void DbImpl::WaitForWriterQueue() {
+  mutex_->AssertHeld();
+  ++writers_cv_waiters_;
+  writers_cv_->Wait();
+  --writers_cv_waiters_;
+  KILN_ASSERT(writers_cv_waiters_ >= 0);
 }
 
 void DbImpl::CommitGroup(Writer& leader) {
@@ -294,6 +302,13 @@ absl::Status DbImpl::Persist(Durability durability) {
   return status;
 }
 
+size_t DbImpl::RetiredMemoryUsage() const {
+  mutex_->AssertHeld();
+  size_t total = 0;
+  for (const auto& gen : imm_) total += gen->MemoryUsage();
+  return total;
+}
+
 int DbImpl::Level0Files() {
   mutex_->AssertHeld();
   // Every write asks: no reference-count traffic (the mutex pins current).
@@ -347,10 +362,17 @@ absl::Status DbImpl::MakeRoomForWrite(bool force_switch) {
       stats_.stall_time_ns += env_.clock->MonotonicNs() - start_ns;
       continue;
     }
-    if (force_switch ? mem_->Empty() : mem_->MemoryUsage() < memtable_budget_bytes_) {
+    const size_t active_bytes = mem_->MemoryUsage();
+    if (force_switch ? mem_->Empty() : active_bytes < memtable_budget_bytes_ / 2) {
       return absl::OkStatus();
     }
-    if (imm_.size() >= kMaxImmutableGenerations) {
+    // The budget covers the active generation and the retired ones not yet
+    // in tables: the active one retires at half of it, and only while the
+    // retired ones leave it room (one full generation may always wait).
+    const bool over_budget =
+        !imm_.empty() && RetiredMemoryUsage() + active_bytes > memtable_budget_bytes_;
+    KILN_PROBE(over_budget, "db: retiring a memtable would exceed the memtable budget");
+    if (imm_.size() >= kMaxImmutableGenerations || over_budget) {
       KILN_PROBE(true, "db: writer waits for a memtable flush");
       if (background || flush_running_) {
         kick_once();

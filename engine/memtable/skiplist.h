@@ -38,6 +38,9 @@
 //   7. Readers may miss an insert that is in progress, never see keys out of
 //      order, and always see every insert that completed before their
 //      search began (happens-before via the writer's release stores).
+//   8. tail_[i] is the last node linked at level i (head_ if none). The
+//      writer alone reads and writes it, so an insert that orders after the
+//      last node (ascending keys) links without searching.
 //
 // Thread-safety: Insert needs external synchronisation (one writer at a time;
 // the DB serialises writers). Contains and Iterator are safe concurrently with
@@ -135,6 +138,7 @@ class SkipList {
   Random random_;  // writer only
   Node* const head_;
   std::atomic<int> max_height_{1};
+  Node* tail_[kSkipListMaxHeight];  // writer only (Invariant 8)
 };
 
 // A node, its links and its entry share one arena allocation:
@@ -178,6 +182,7 @@ SkipList<Comparator>::SkipList(Comparator compare, Arena& arena, Random random)
       arena_(arena),
       random_(random),
       head_(NewNode(kSkipListMaxHeight, 0)) {
+  for (Node*& last : tail_) last = head_;
   static_assert(sizeof(std::atomic<Node*>) % alignof(Node) == 0,
                 "the header must be aligned right after the links");
   static_assert(alignof(Node) <= kArenaMaxAlignment);
@@ -232,16 +237,20 @@ typename SkipList<Comparator>::Node* SkipList<Comparator>::FindGreaterOrEqual(co
   const uint64_t key_prefix = compare_.OrderPrefix(key);
   Node* node = head_;
   int level = max_height() - 1;
+  // The node a level above found not before key: met again on the way down,
+  // it needs no second comparison.
+  const Node* not_before = nullptr;
   // Each step either moves right past a node < key or descends a level, so
   // the walk ends after at most (entries + kSkipListMaxHeight) steps.
   while (true) {
     Node* next = node->Next(level);
-    if (next != nullptr && KeyIsBefore(next, key, key_prefix)) {
+    if (next != nullptr && next != not_before && KeyIsBefore(next, key, key_prefix)) {
       node = next;
       continue;
     }
     if (prev != nullptr) prev[level] = node;
     if (level == 0) return next;
+    not_before = next;
     --level;
   }
 }
@@ -296,10 +305,18 @@ void SkipList<Comparator>::Insert(const char* entry) {
   KILN_DASSERT(node->NextRelaxed(0) == nullptr);
   node->prefix = compare_.OrderPrefix(entry);  // before linking (Invariant 6)
   Node* prev[kSkipListMaxHeight];
-  Node* successor = FindGreaterOrEqual(entry, prev);
-  KILN_ASSERT_MSG(successor == nullptr || successor->prefix != node->prefix ||
-                      compare_(successor->key(), entry) != 0,
-                  "skiplist: duplicate entry");
+  const bool appends = tail_[0] == head_ || KeyIsBefore(tail_[0], entry, node->prefix);
+  KILN_PROBE(appends && tail_[0] != head_, "skiplist: an insert after the last node");
+  if (appends) {
+    // Every level's last node precedes entry (Invariant 8): no search.
+    KILN_DASSERT(FindGreaterOrEqual(entry, nullptr) == nullptr);
+    for (int level = 0; level < max_height(); ++level) prev[level] = tail_[level];
+  } else {
+    Node* successor = FindGreaterOrEqual(entry, prev);
+    KILN_ASSERT_MSG(successor != nullptr, "skiplist: the tail is stale");
+    KILN_ASSERT_MSG(successor->prefix != node->prefix || compare_(successor->key(), entry) != 0,
+                    "skiplist: duplicate entry");
+  }
 
   const int old_max_height = max_height();
   if (height > old_max_height) {
@@ -312,8 +329,10 @@ void SkipList<Comparator>::Insert(const char* entry) {
   // Bottom-up (Invariant 3). The node's own links need no ordering: the
   // release store into prev[level] publishes them (Invariant 4).
   for (int level = 0; level < height; ++level) {
-    node->SetNextRelaxed(level, prev[level]->NextRelaxed(level));
+    Node* const next = prev[level]->NextRelaxed(level);
+    node->SetNextRelaxed(level, next);
     prev[level]->SetNext(level, node);
+    if (next == nullptr) tail_[level] = node;
   }
 }
 

@@ -126,11 +126,47 @@ TEST(SkipListTest, AscendingAndDescendingInsertOrders) {
   }
 }
 
+// Ascending runs take the tail path (no search); random keys between them
+// search, and tall ones among those become the last node of upper levels,
+// which later runs then link after.
+TEST(SkipListTest, AscendingRunsMixedWithRandomInsertsMatchStdSet) {
+  constexpr int kRounds = 40;
+  constexpr uint64_t kRunLength = 50;
+  constexpr int kRandomPerRound = 30;
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    SCOPED_TRACE(seed);
+    Arena arena;
+    TestList list(TestKeyCompare{}, arena, Random(seed));
+    std::set<uint64_t> model;
+    Random random(MixSeed(seed, 7));
+    uint64_t next_ascending = 1000;
+    for (int round = 0; round < kRounds; ++round) {
+      for (uint64_t i = 0; i < kRunLength; ++i) {
+        next_ascending += 1 + random.Uniform(3);
+        ASSERT_TRUE(model.insert(next_ascending).second);
+        list.Insert(NewListKey(list, next_ascending));
+      }
+      for (int i = 0; i < kRandomPerRound; ++i) {
+        const uint64_t value = random.Uniform(next_ascending);
+        if (!model.insert(value).second) continue;
+        list.Insert(NewListKey(list, value));
+      }
+      for (int probe = 0; probe < 20; ++probe) {
+        const uint64_t value = random.Uniform(next_ascending + 2);
+        ASSERT_EQ(list.Contains(NewTestKey(arena, value)), model.contains(value)) << value;
+      }
+    }
+    ExpectSameEntries(list, model);
+  }
+}
+
 TEST(SkipListDeathTest, RejectsDuplicates) {
   Arena arena;
   TestList list(TestKeyCompare{}, arena, Random(1));
   list.Insert(NewListKey(list, 5));
-  EXPECT_DEATH(list.Insert(NewListKey(list, 5)), "duplicate");
+  list.Insert(NewListKey(list, 9));
+  EXPECT_DEATH(list.Insert(NewListKey(list, 9)), "duplicate");  // the last node
+  EXPECT_DEATH(list.Insert(NewListKey(list, 5)), "duplicate");  // an inner one
 }
 
 }  // namespace

@@ -40,6 +40,14 @@ struct EngineSettings {
   bool map_table_files = true;
 };
 
+// Kiln's memtable budget for the settings. LevelDB holds up to two memtables
+// of write_buffer_size (the active one and one being flushed), RocksDB as
+// many as max_write_buffer_number (kvbench sets 2); Kiln's budget covers all
+// of its memtables together, so it gets the same total: twice the buffer.
+inline size_t KilnMemtableBudgetBytes(const EngineSettings& settings) {
+  return 2 * settings.write_buffer_bytes;
+}
+
 struct KeyValue {
   std::string_view key;
   std::string_view value;

@@ -15,7 +15,7 @@ namespace {
 // handed to the OS, which is what LevelDB and RocksDB do by default.
 Options KilnOptions(const EngineSettings& settings) {
   Options options{.create_if_missing = true, .durability = Durability::kFlush};
-  options.memtable_budget_bytes = settings.write_buffer_bytes;
+  options.memtable_budget_bytes = KilnMemtableBudgetBytes(settings);
   options.block_cache_bytes = settings.cache_bytes;
   // LevelDB maps its tables too (its default on 64-bit hosts); RocksDB reads.
   options.map_table_files = settings.map_table_files;

@@ -95,6 +95,13 @@ TEST(KvbenchTest, EveryWorkloadRunsOnEveryEngineAndTheResultsParse) {
     EXPECT_EQ(result.Find("ratio_to_best_peer")->kind, JsonValue::Kind::kNumber);
     EXPECT_GT(Metric(result, "ops_per_sec"), 0);
     EXPECT_GT(Metric(result, "peak_rss_mb"), 0);
+    if (workload != "recover") {
+      EXPECT_GT(Metric(result, "peak_anon_mb"), 0);
+      // The end figure is read just after the last sample: allow 2 MB growth.
+      EXPECT_GE(Metric(result, "peak_anon_mb"), Metric(result, "rss_anon_mb") - 2);
+      EXPECT_GE(Metric(result, "engine_peak_anon_mb"), 0);
+      EXPECT_LE(Metric(result, "engine_peak_anon_mb"), Metric(result, "peak_anon_mb"));
+    }
     const double ops = Metric(result, "ops");
     if (workload == "readrandom" || workload == "seekrandom" || workload == "readwhilewriting") {
       EXPECT_EQ(ops, 2000);

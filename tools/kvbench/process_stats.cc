@@ -1,5 +1,7 @@
 #include "tools/kvbench/process_stats.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -35,6 +37,33 @@ ResidentBytes ProcessResidentBytes() {
   }
   std::fclose(file);
   return resident;
+}
+
+AnonPeakSampler::AnonPeakSampler() : peak_(ProcessResidentBytes().anon) {
+  thread_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!stop_cv_.wait_for(lock, std::chrono::milliseconds(kIntervalMs), [this] { return stop_; })) {
+      lock.unlock();
+      const uint64_t anon = ProcessResidentBytes().anon;
+      lock.lock();
+      peak_ = std::max(peak_, anon);
+    }
+  });
+}
+
+AnonPeakSampler::~AnonPeakSampler() { Stop(); }
+
+uint64_t AnonPeakSampler::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  stop_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  const uint64_t anon = ProcessResidentBytes().anon;
+  std::lock_guard<std::mutex> lock(mutex_);
+  peak_ = std::max(peak_, anon);
+  return peak_;
 }
 
 uint64_t DirectoryBytes(const std::string& dir) {

@@ -2,8 +2,11 @@
 #ifndef KILN_TOOLS_KVBENCH_PROCESS_STATS_H_
 #define KILN_TOOLS_KVBENCH_PROCESS_STATS_H_
 
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <string>
+#include <thread>
 
 namespace kiln::kvbench {
 
@@ -18,6 +21,29 @@ struct ResidentBytes {
   uint64_t file = 0;
 };
 ResidentBytes ProcessResidentBytes();
+// The largest anonymous resident memory of this process seen while it runs:
+// a thread of its own samples ProcessResidentBytes() every kIntervalMs (the
+// kernel keeps a peak only for the total, which counts mapped table files).
+class AnonPeakSampler {
+ public:
+  static constexpr int kIntervalMs = 20;
+
+  AnonPeakSampler();
+  AnonPeakSampler(const AnonPeakSampler&) = delete;
+  AnonPeakSampler& operator=(const AnonPeakSampler&) = delete;
+  ~AnonPeakSampler();
+
+  // Stops sampling (idempotent) and returns the peak, a last sample included.
+  uint64_t Stop();
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable stop_cv_;
+  bool stop_ = false;
+  uint64_t peak_ = 0;
+  std::thread thread_;
+};
+
 // The sizes of the regular files under dir, summed; 0 if it does not exist.
 uint64_t DirectoryBytes(const std::string& dir);
 

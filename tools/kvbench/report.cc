@@ -48,6 +48,9 @@ std::string NoteFor(const Measurement& m) {
   if (std::optional<double> ms = m.Get("recover_ms")) {
     add("open " + Number(ms, "%.0f") + " ms for " + Number(m.Get("wal_mb"), "%.0f") + " MB WAL");
   }
+  if (std::optional<double> peak = m.Get("peak_rss_mb")) {
+    add("peak RSS " + Number(peak, "%.0f") + " MB");
+  }
   if (std::optional<double> anon = m.Get("rss_anon_mb")) {
     add("end RSS " + Number(anon, "%.0f") + " anon + " + Number(m.Get("rss_file_mb"), "%.0f") +
         " file MB");
@@ -101,7 +104,7 @@ void PrintTables(const ReportInput& input, std::FILE* out) {
     std::fprintf(out, "\n%s: %s ops, median of %d\n", workload.c_str(),
                  any.has_value() ? Grouped(any->Get("ops")).c_str() : "-", input.repeat);
     std::fprintf(out, "  %-8s %12s %9s %9s %8s %9s %9s %6s %6s %7s  %s\n", "engine", "ops/s",
-                 "p50 us", "p99 us", "MB/s", "vs peer", "max ms", "w-amp", "s-amp", "RSS MB",
+                 "p50 us", "p99 us", "MB/s", "vs peer", "max ms", "w-amp", "s-amp", "anon MB",
                  "notes");
     for (const std::string& engine : input.engines) {
       std::optional<Measurement> m = MedianFor(input, workload, engine);
@@ -116,7 +119,7 @@ void PrintTables(const ReportInput& input, std::FILE* out) {
                    Number(RatioToBestPeer(input, workload, engine), "%.2fx").c_str(),
                    Number(max_ms, "%.1f").c_str(), Number(m->Get("write_amp"), "%.2f").c_str(),
                    Number(m->Get("space_amp"), "%.2f").c_str(),
-                   Number(m->Get("peak_rss_mb"), "%.0f").c_str(), NoteFor(*m).c_str());
+                   Number(m->Get("peak_anon_mb"), "%.0f").c_str(), NoteFor(*m).c_str());
     }
   }
 }
@@ -158,17 +161,20 @@ void PrintTargets(const ReportInput& input, std::FILE* out) {
       worst_stall_ms = *m->Get("max_us") / 1e3;
       worst_stall_workload = workload;
     }
-    if (workload != "recover" && m->Get("peak_rss_mb")) {
-      worst_rss_mb = std::max(worst_rss_mb, *m->Get("peak_rss_mb"));
+    if (workload != "recover" && m->Get("engine_peak_anon_mb")) {
+      worst_rss_mb = std::max(worst_rss_mb, *m->Get("engine_peak_anon_mb"));
     }
   }
   line("longest write (stall) <= 100 ms",
        Number(worst_stall_ms, "%.1f ms") + " (" + worst_stall_workload + ")",
        worst_stall_ms <= kStallTargetMs);
+  // Anonymous memory: heap and stacks. Pages of mapped tables are file-backed
+  // page cache the kernel reclaims at will, so they are left out; the notes
+  // show the total peak RSS.
   const double budget_mb =
-      double(input.config.settings.write_buffer_bytes + input.config.settings.cache_bytes) /
+      double(KilnMemtableBudgetBytes(input.config.settings) + input.config.settings.cache_bytes) /
       1048576.0;
-  line("peak RSS <= 1.2 x (memtable + cache budget)",
+  line("anon peak <= 1.2 x (memtables + cache)",
        Number(worst_rss_mb, "%.0f MB") + " / " + Number(budget_mb * kMemoryHeadroom, "%.0f MB"),
        worst_rss_mb <= budget_mb * kMemoryHeadroom);
 }

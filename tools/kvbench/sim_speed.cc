@@ -137,7 +137,7 @@ Measurement CampaignSpeed(const std::string& name, const SimSpeedOptions& option
 void KilnOnEnv(const Env* env, const std::string& dir, const SimSpeedOptions& options,
                Measurement& m) {
   Options db_options{.env = env, .create_if_missing = true, .durability = Durability::kFlush};
-  db_options.memtable_budget_bytes = options.settings.write_buffer_bytes;
+  db_options.memtable_budget_bytes = KilnMemtableBudgetBytes(options.settings);
   db_options.block_cache_bytes = options.settings.cache_bytes;
   db_options.target_file_size_bytes = options.settings.target_file_size_bytes;
   db_options.default_bucket.bloom_bits_per_key = options.settings.bloom_bits_per_key;

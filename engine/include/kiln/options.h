@@ -54,6 +54,11 @@ struct Options {
   // The floor for every write; WriteOptions may only strengthen it.
   Durability durability = Durability::kSyncAll;
 
+  // Memory for memtables not yet written to tables: the active memtable
+  // (all buckets together) retires at half of this, and a full one waits for
+  // a flush while the retired ones would push the total past it. Writes may
+  // overshoot by one commit group (<= 1 MiB) plus arena blocks; memtables a
+  // live iterator still reads are not counted.
   size_t memtable_budget_bytes = size_t{64} << 20;
   size_t block_cache_bytes = size_t{64} << 20;
   // Open tables kept by the table cache.

@@ -175,7 +175,7 @@ absl::StatusOr<Bucket*> DbImpl::CreateBucketLocked(std::string_view name,
   auto bucket = std::make_unique<BucketImpl>(*this, id, std::string(name));
   BucketImpl* result = bucket.get();
   buckets_.emplace(id, std::move(bucket));
-  mem_->tables.emplace(id, std::make_shared<MemTable>(env_.NewRandom("memtable")));
+  mem_->tables.emplace(id, NewMemTable());
   return result;
 }
 

@@ -252,6 +252,10 @@ class DbImpl final : public Db {
   // Picks and runs one automatic compaction. REQUIRES: mutex_ held.
   absl::StatusOr<bool> CompactOnce();
   int Level0Files();
+  // An empty memtable on this database's Env (random stream, memory hints).
+  std::shared_ptr<MemTable> NewMemTable() const {
+    return std::make_shared<MemTable>(env_.NewRandom("memtable"), env_.memory_hints);
+  }
   // Bytes held by the retired memtables in imm_. REQUIRES: mutex_ held.
   size_t RetiredMemoryUsage() const;
   // Runs c (picked from the current Version). REQUIRES: mutex_ held,

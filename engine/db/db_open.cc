@@ -132,7 +132,7 @@ absl::Status DbImpl::OpenImpl() {
   auto recovered = std::make_shared<MemGeneration>();
   for (const auto& [id, bucket] : versions_->current()->buckets()) {
     buckets_.emplace(id, std::make_unique<BucketImpl>(*this, id, bucket->name));
-    recovered->tables.emplace(id, std::make_shared<MemTable>(env_.NewRandom("memtable")));
+    recovered->tables.emplace(id, NewMemTable());
   }
   KILN_ASSERT(buckets_.find(0) != buckets_.end());
   SequenceNumber max_sequence = last_sequence_;
@@ -194,7 +194,7 @@ absl::Status DbImpl::OpenImpl() {
   mem_->log_number = log_number;
   mem_->id = next_generation_id_++;
   for (const auto& [id, bucket] : buckets_) {
-    mem_->tables.emplace(id, std::make_shared<MemTable>(env_.NewRandom("memtable")));
+    mem_->tables.emplace(id, NewMemTable());
   }
   RemoveObsoleteFiles(/*at_open=*/true);
   for (int i = 0; i < options_.background_tasks; ++i) {

@@ -415,7 +415,7 @@ absl::Status DbImpl::SwitchMemTable() {
   gen->log_number = new_number;
   gen->id = next_generation_id_++;
   for (const auto& [id, bucket] : buckets_) {
-    gen->tables.emplace(id, std::make_shared<MemTable>(env_.NewRandom("memtable")));
+    gen->tables.emplace(id, NewMemTable());
   }
   mem_ = std::move(gen);
   MaybeScheduleWork();

@@ -20,6 +20,7 @@ const Env& RealEnv() {
       .file_system = new PosixFileSystem(),
       .clock = new SystemClock(),
       .scheduler = new ThreadScheduler(),
+      .memory_hints = new PosixMemoryHints(),
       .random_seed = kRealEnvRandomSeed,
   };
   return *env;

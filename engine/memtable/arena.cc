@@ -1,6 +1,8 @@
 #include "memtable/arena.h"
 
 #include <cstdint>
+#include <cstring>
+#include <new>
 
 #include "util/assert.h"
 #include "util/sim_hooks.h"
@@ -8,11 +10,9 @@
 namespace kiln {
 namespace {
 
-// A request above this gets its own block rather than wasting a shared one.
-constexpr size_t kArenaDedicatedBlockThresholdBytes = kArenaBlockSizeBytes / 4;
-
 static_assert((kArenaMaxAlignment & (kArenaMaxAlignment - 1)) == 0);
-static_assert(kArenaDedicatedBlockThresholdBytes + kArenaMaxAlignment <= kArenaBlockSizeBytes,
+static_assert((kArenaLargeBlockBytes & (kArenaLargeBlockBytes - 1)) == 0);
+static_assert(kArenaBlockSizeBytes / 4 + kArenaMaxAlignment <= kArenaBlockSizeBytes,
               "a small request must always fit in a fresh shared block");
 
 size_t PaddingFor(const char* address, size_t alignment) {
@@ -39,26 +39,44 @@ char* Arena::AllocateAligned(size_t size_bytes, size_t alignment) {
     return result;
   }
   // Blocks start kArenaMaxAlignment-aligned, so no padding is needed below.
-  if (size_bytes > kArenaDedicatedBlockThresholdBytes) {
+  const size_t block_bytes = SharedBlockBytes();
+  // A request above a quarter of a block gets its own rather than wasting a
+  // shared one.
+  if (size_bytes > block_bytes / 4) {
     KILN_PROBE(true, "arena: a large allocation gets a dedicated block");
-    return NewBlock(size_bytes);
+    return NewBlock(size_bytes, kArenaMaxAlignment);
   }
-  char* block = NewBlock(kArenaBlockSizeBytes);
+  const bool large = block_bytes == kArenaLargeBlockBytes;
+  KILN_PROBE(large, "arena: a large block");
+  char* block = NewBlock(block_bytes, large ? kArenaLargeBlockBytes : kArenaMaxAlignment);
   free_begin_ = block + size_bytes;
-  free_bytes_ = kArenaBlockSizeBytes - size_bytes;
+  free_bytes_ = block_bytes - size_bytes;
   return block;
 }
 
-char* Arena::NewBlock(size_t size_bytes) {
-  // Over-allocate so the block can start on a kArenaMaxAlignment boundary;
-  // operator new[] only promises __STDCPP_DEFAULT_NEW_ALIGNMENT__.
-  const size_t allocated_bytes = size_bytes + kArenaMaxAlignment - 1;
-  blocks_.push_back(std::make_unique<char[]>(allocated_bytes));  // zero-filled
-  char* raw = blocks_.back().get();
-  memory_usage_bytes_.store(memory_usage_bytes_.load(std::memory_order_relaxed) + allocated_bytes +
-                                sizeof(std::unique_ptr<char[]>),
+size_t Arena::SharedBlockBytes() const {
+  return MemoryUsage() >= kArenaLargeBlockBytes ? kArenaLargeBlockBytes : kArenaBlockSizeBytes;
+}
+
+void Arena::BlockDeleter::operator()(char* block) const {
+  ::operator delete[](block, std::align_val_t(alignment));
+}
+
+char* Arena::NewBlock(size_t size_bytes, size_t alignment) {
+  KILN_ASSERT(alignment >= kArenaMaxAlignment);
+  KILN_ASSERT((alignment & (alignment - 1)) == 0);
+  char* block = static_cast<char*>(::operator new[](size_bytes, std::align_val_t(alignment)));
+  blocks_.push_back(std::unique_ptr<char, BlockDeleter>(block, BlockDeleter{alignment}));
+  // Before the first touch (the zero-fill), so the pages can start huge.
+  if (alignment == kArenaLargeBlockBytes && hints_ != nullptr) {
+    hints_->PreferHugePages(block, size_bytes);
+  }
+  std::memset(block, 0, size_bytes);
+  memory_usage_bytes_.store(memory_usage_bytes_.load(std::memory_order_relaxed) + size_bytes +
+                                sizeof(blocks_.back()),
                             std::memory_order_relaxed);
-  return raw + PaddingFor(raw, kArenaMaxAlignment);
+  KILN_ASSERT(PaddingFor(block, alignment) == 0);
+  return block;
 }
 
 }  // namespace kiln

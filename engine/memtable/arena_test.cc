@@ -71,6 +71,53 @@ TEST(ArenaTest, MemoryUsageGrowsByBlocksNotByAllocations) {
   EXPECT_EQ(arena.MemoryUsage(), with_large);
 }
 
+// Records each hint, so a test can see which blocks were offered.
+class RecordingHints final : public MemoryHints {
+ public:
+  void PreferHugePages(void* begin, size_t bytes) const override {
+    hinted.emplace_back(static_cast<char*>(begin), bytes);
+  }
+  mutable std::vector<std::pair<char*, size_t>> hinted;
+};
+
+TEST(ArenaTest, PastTheLargeBlockThresholdBlocksAreLargeAlignedAndHinted) {
+  RecordingHints hints;
+  Arena arena(&hints);
+  constexpr size_t kEntryBytes = 150;  // a typical memtable entry with its node
+  // Small blocks only, until the arena holds kArenaLargeBlockBytes.
+  while (arena.MemoryUsage() < kArenaLargeBlockBytes) {
+    arena.AllocateAligned(kEntryBytes, 8);
+    ASSERT_TRUE(hints.hinted.empty()) << "hinted at " << arena.MemoryUsage() << " bytes";
+  }
+  const size_t before_large = arena.MemoryUsage();
+  std::vector<char*> entries;
+  // Fills the rest of the current small block, then takes large blocks.
+  while (hints.hinted.size() < 2) {
+    char* entry = arena.AllocateAligned(kEntryBytes, 8);
+    for (size_t b = 0; b < kEntryBytes; ++b) ASSERT_EQ(entry[b], 0);
+    std::memset(entry, 0x5A, kEntryBytes);
+    entries.push_back(entry);
+  }
+  for (const auto& [begin, bytes] : hints.hinted) {
+    EXPECT_EQ(bytes, kArenaLargeBlockBytes);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(begin) % kArenaLargeBlockBytes, 0u);
+  }
+  // Two large blocks, a small one's tail at most, and their bookkeeping.
+  EXPECT_GE(arena.MemoryUsage(), before_large + 2 * kArenaLargeBlockBytes);
+  EXPECT_LE(arena.MemoryUsage(), before_large + 2 * kArenaLargeBlockBytes + 64);
+  for (char* entry : entries) ASSERT_EQ(entry[kEntryBytes - 1], 0x5A);
+  // A request over a quarter of a large block still gets its own block,
+  // unhinted (it is one value, not a block of nodes).
+  arena.Allocate(kArenaLargeBlockBytes / 4 + 1);
+  EXPECT_EQ(hints.hinted.size(), 2u);
+}
+
+TEST(ArenaTest, WithoutHintsLargeBlocksAreStillUsed) {
+  Arena arena;
+  while (arena.MemoryUsage() < 2 * kArenaLargeBlockBytes) arena.Allocate(1000);
+  EXPECT_LT(arena.MemoryUsage(), 3 * kArenaLargeBlockBytes);
+}
+
 TEST(ArenaDeathTest, RejectsBadRequests) {
   Arena arena;
   EXPECT_DEATH(arena.Allocate(0), "size_bytes > 0");

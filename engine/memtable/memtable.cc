@@ -23,28 +23,41 @@ char* EncodeVarint32(char* out, uint32_t value) {
   return out;
 }
 
-// Decodes a varint32 length and the bytes after it, and advances cursor past
-// them. Entries are the memtable's own bytes, so this trusts them (asserting
-// in debug builds).
-std::string_view DecodeLengthPrefixed(const char*& cursor) {
-  uint32_t length = 0;
+// Decodes a varint32 and advances cursor past it. Entries are the
+// memtable's own bytes, so this trusts them (asserting in debug builds).
+uint32_t DecodeVarint32(const char*& cursor) {
+  uint32_t value = 0;
   for (size_t i = 0; i < kMaxVarint32Bytes; ++i) {
     const uint32_t byte = static_cast<uint8_t>(cursor[i]);
-    length |= (byte & 0x7F) << (7 * i);
+    value |= (byte & 0x7F) << (7 * i);
     if ((byte & 0x80) == 0) {
-      const std::string_view bytes(cursor + i + 1, length);
-      cursor += i + 1 + length;
-      return bytes;
+      cursor += i + 1;
+      return value;
     }
   }
   KILN_UNREACHABLE("memtable: malformed entry length");
 }
 
+// Decodes a varint32 length and the bytes after it, and advances cursor past
+// them.
+std::string_view DecodeLengthPrefixed(const char*& cursor) {
+  const uint32_t length = DecodeVarint32(cursor);
+  const std::string_view bytes(cursor, length);
+  cursor += length;
+  return bytes;
+}
+
 std::string_view EntryInternalKey(const char* entry) { return DecodeLengthPrefixed(entry); }
 
+// The value (or a range tombstone's end) of an entry, inline or separate.
 std::string_view EntryValue(const char* entry) {
   DecodeLengthPrefixed(entry);  // the internal key
-  return DecodeLengthPrefixed(entry);
+  const uint32_t tagged_size = DecodeVarint32(entry);
+  const size_t size = tagged_size >> 1;
+  if ((tagged_size & 1) == 0) return std::string_view(entry, size);
+  const char* separate = nullptr;
+  std::memcpy(&separate, entry, sizeof(separate));
+  return std::string_view(separate, size);
 }
 
 // The encoded form of an internal key alone, for seeking a skiplist of
@@ -110,8 +123,10 @@ std::unique_ptr<InternalIterator> MemTable::NewIterator() const {
   return std::make_unique<EntryListIterator>(points_);
 }
 
-MemTable::MemTable(Random random)
-    : points_(memtable_internal::EntryCompare{}, arena_, Random(random.Next())),
+MemTable::MemTable(Random random, const MemoryHints* hints)
+    : arena_(hints),
+      values_(hints),
+      points_(memtable_internal::EntryCompare{}, arena_, Random(random.Next())),
       range_tombstones_(memtable_internal::EntryCompare{}, arena_, Random(random.Next())) {}
 
 void MemTable::Add(SequenceNumber sequence, ValueType type, std::string_view user_key,
@@ -127,8 +142,17 @@ void MemTable::Add(SequenceNumber sequence, ValueType type, std::string_view use
   }
 
   const size_t internal_key_bytes = user_key.size() + kInternalKeyTrailerBytes;
+  const bool separate = !is_range && value.size() > kMemTableInlineValueBytes;
+  const uint32_t tagged_size = static_cast<uint32_t>(value.size() << 1 | (separate ? 1 : 0));
+  const size_t value_field_bytes = separate ? sizeof(const char*) : value.size();
   const size_t entry_bytes = VarintLength(internal_key_bytes) + internal_key_bytes +
-                             VarintLength(value.size()) + value.size();
+                             VarintLength(tagged_size) + value_field_bytes;
+  const char* separate_value = nullptr;
+  if (separate) {
+    char* copy = values_.Allocate(value.size());
+    std::memcpy(copy, value.data(), value.size());
+    separate_value = copy;
+  }
   memtable_internal::EntryList& list = is_range ? range_tombstones_ : points_;
   char* const entry = list.AllocateEntry(entry_bytes);
   char* cursor = EncodeVarint32(entry, static_cast<uint32_t>(internal_key_bytes));
@@ -136,10 +160,15 @@ void MemTable::Add(SequenceNumber sequence, ValueType type, std::string_view use
   cursor += user_key.size();
   EncodeFixed64(cursor, PackSequenceAndType(sequence, type));
   cursor += kInternalKeyTrailerBytes;
-  cursor = EncodeVarint32(cursor, static_cast<uint32_t>(value.size()));
-  if (!value.empty()) std::memcpy(cursor, value.data(), value.size());
-  cursor += value.size();
+  cursor = EncodeVarint32(cursor, tagged_size);
+  if (separate) {
+    std::memcpy(cursor, &separate_value, sizeof(separate_value));
+  } else if (!value.empty()) {
+    std::memcpy(cursor, value.data(), value.size());
+  }
+  cursor += value_field_bytes;
   KILN_ASSERT(cursor == entry + entry_bytes);
+  KILN_DASSERT(EntryValue(entry) == value);
 
   // Before the counts: a reader that sees a count (acquire) sees these too.
   if (sequence < smallest_sequence_.load(std::memory_order_relaxed)) {
@@ -174,8 +203,8 @@ MemTable::GetResult MemTable::Get(std::string_view user_key, SequenceNumber snap
   it.Seek(target);
   bool found_point = false;
   if (it.Valid()) {
-    const char* entry = it.key();
-    const std::string_view internal_key = DecodeLengthPrefixed(entry);
+    const char* const entry = it.key();
+    const std::string_view internal_key = EntryInternalKey(entry);
     if (ExtractUserKey(internal_key) == user_key) {
       found_point = true;
       result.sequence = ExtractSequence(internal_key);
@@ -185,7 +214,7 @@ MemTable::GetResult MemTable::Get(std::string_view user_key, SequenceNumber snap
         result.kind = GetResult::Kind::kDeleted;
       } else {
         result.kind = GetResult::Kind::kFound;
-        result.value = DecodeLengthPrefixed(entry);
+        result.value = EntryValue(entry);
       }
     }
   }
@@ -210,8 +239,8 @@ SequenceNumber MemTable::MaxCoveringTombstoneSeq(std::string_view user_key,
   // Sorted by begin: stop at the first tombstone beginning after user_key.
   // The list only grows, so this visits each tombstone at most once.
   for (it.SeekToFirst(); it.Valid(); it.Next()) {
-    const char* entry = it.key();
-    const std::string_view internal_key = DecodeLengthPrefixed(entry);
+    const char* const entry = it.key();
+    const std::string_view internal_key = EntryInternalKey(entry);
     if (ExtractUserKey(internal_key) > user_key) break;
     const SequenceNumber sequence = ExtractSequence(internal_key);
     bool visible = sequence <= snapshot;
@@ -220,7 +249,7 @@ SequenceNumber MemTable::MaxCoveringTombstoneSeq(std::string_view user_key,
       // tombstone's sequence does not see it.
       visible = sequence < snapshot;
     }
-    if (visible && sequence > newest && user_key < DecodeLengthPrefixed(entry)) {
+    if (visible && sequence > newest && user_key < EntryValue(entry)) {
       newest = sequence;
     }
   }
@@ -231,9 +260,9 @@ std::vector<RangeTombstone> MemTable::RangeTombstones() const {
   std::vector<RangeTombstone> tombstones;
   memtable_internal::EntryList::Iterator it(range_tombstones_);
   for (it.SeekToFirst(); it.Valid(); it.Next()) {
-    const char* entry = it.key();
-    const std::string_view internal_key = DecodeLengthPrefixed(entry);
-    const std::string_view end = DecodeLengthPrefixed(entry);
+    const char* const entry = it.key();
+    const std::string_view internal_key = EntryInternalKey(entry);
+    const std::string_view end = EntryValue(entry);
     tombstones.push_back({std::string(ExtractUserKey(internal_key)), std::string(end),
                           ExtractSequence(internal_key)});
   }

@@ -220,10 +220,22 @@ class MutexLock {
 // ---------------------------------------------------------------------------
 // The bundle. Non-owning: whoever builds an Env keeps its parts alive longer
 // than every database opened with it.
+// Hints about memory the engine allocates. They change no result, only
+// speed, so a simulated Env needs none.
+class MemoryHints {
+ public:
+  virtual ~MemoryHints() = default;
+  // [begin, begin + bytes) is read at random for a long time (a memtable's
+  // block): back it with huge pages if the host can. Failure is ignored.
+  virtual void PreferHugePages(void* begin, size_t bytes) const = 0;
+};
+
 struct Env {
   FileSystem* file_system = nullptr;
   Clock* clock = nullptr;
   Scheduler* scheduler = nullptr;
+  // Null: no hints.
+  const MemoryHints* memory_hints = nullptr;
   // Every random stream the engine uses derives from this seed.
   uint64_t random_seed = 0;
 

@@ -311,13 +311,9 @@ size_t DbImpl::RetiredMemoryUsage() const {
 
 int DbImpl::Level0Files() {
   mutex_->AssertHeld();
-  // Every write asks: no reference-count traffic (the mutex pins current).
-  const Version& version = versions_->current_ref();
-  size_t most = 0;
-  for (const auto& [id, bucket] : version.buckets()) {
-    most = std::max(most, bucket->levels[0].size());
-  }
-  return static_cast<int>(most);
+  // Every write asks: no reference-count traffic (the mutex pins current),
+  // and no walk over the buckets (the Version counted at construction).
+  return static_cast<int>(versions_->current_ref().max_level0_files());
 }
 
 absl::Status DbImpl::MakeRoomForWrite(bool force_switch) {

@@ -106,7 +106,11 @@ absl::StatusOr<BucketDraft*> DraftFor(std::map<uint32_t, BucketDraft>& drafts,
 }  // namespace
 
 Version::Version(BucketMap buckets, uint64_t next_file_number)
-    : buckets_(std::move(buckets)), next_file_number_(next_file_number) {}
+    : buckets_(std::move(buckets)), next_file_number_(next_file_number) {
+  for (const auto& [id, bucket] : buckets_) {
+    max_level0_files_ = std::max(max_level0_files_, bucket->levels[0].size());
+  }
+}
 
 absl::StatusOr<std::shared_ptr<const Version>> Version::Apply(const Version& base,
                                                               const VersionEdit& edit) {

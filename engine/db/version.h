@@ -67,6 +67,9 @@ class Version {
       const Version& base, const VersionEdit& edit);
 
   const BucketMap& buckets() const { return buckets_; }
+  // The most L0 files any bucket has (what write backpressure looks at);
+  // computed once, at construction.
+  size_t max_level0_files() const { return max_level0_files_; }
   // Null if there is no such bucket.
   const BucketVersion* FindBucket(uint32_t id) const;
   const BucketVersion* FindBucketByName(std::string_view name) const;
@@ -104,6 +107,7 @@ class Version {
  private:
   BucketMap buckets_;
   uint64_t next_file_number_ = 1;
+  size_t max_level0_files_ = 0;
 };
 
 }  // namespace kiln

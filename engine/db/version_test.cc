@@ -74,6 +74,21 @@ TEST(VersionTest, EmptyVersion) {
   EXPECT_TRUE(version.FileNumbers().empty());
 }
 
+TEST(VersionTest, MaxLevel0FilesIsTheDeepestBucketsL0) {
+  EXPECT_EQ(Version().max_level0_files(), 0u);
+  Builder builder;
+  builder.Add(0, 0, Meta(1, "a", "b", 1, 1)).Add(0, 1, Meta(2, "a", "b", 1, 1));
+  builder.Add(1, 0, Meta(3, "a", "b", 3, 3)).Add(1, 0, Meta(4, "a", "b", 4, 4));
+  EXPECT_EQ(builder.Build().max_level0_files(), 2u);
+  // Apply builds through the same constructor.
+  VersionEdit edit;
+  edit.AddFile(0, 0, Meta(51, "c", "d", 5, 5));
+  edit.AddFile(0, 0, Meta(52, "e", "f", 6, 6));
+  absl::StatusOr<std::shared_ptr<const Version>> applied = Version::Apply(*Base(), edit);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ((*applied)->max_level0_files(), 2u);
+}
+
 TEST(VersionTest, ApplyKeepsLevelsOrdered) {
   VersionEdit edit;
   edit.AddFile(0, 0, Meta(5, "a", "z", 1, 10));

@@ -1,6 +1,8 @@
 #include "env/posix_env.h"
 
+#include <cstddef>
 #include <cstdint>
+#include <new>
 
 #include "gtest/gtest.h"
 #include "kiln/env.h"
@@ -44,12 +46,27 @@ TEST(RealEnvTest, PartsAreRealAndStable) {
   EXPECT_NE(dynamic_cast<PosixFileSystem*>(env.file_system), nullptr);
   EXPECT_NE(dynamic_cast<SystemClock*>(env.clock), nullptr);
   EXPECT_NE(dynamic_cast<ThreadScheduler*>(env.scheduler), nullptr);
+  EXPECT_NE(dynamic_cast<const PosixMemoryHints*>(env.memory_hints), nullptr);
   const Env& again = RealEnv();
   EXPECT_EQ(&env, &again);
   EXPECT_EQ(env.file_system, again.file_system);
   EXPECT_EQ(env.random_seed, again.random_seed);
   // The seed is fixed, never drawn from the OS: the same stream every time.
   EXPECT_EQ(env.NewRandom("stream").Next(), again.NewRandom("stream").Next());
+}
+
+// A hint changes no bytes, aligned or not (an unaligned range makes madvise
+// fail, which the hint ignores).
+TEST(PosixMemoryHintsTest, HintedMemoryKeepsItsContents) {
+  constexpr size_t kBytes = size_t{4} << 20;
+  constexpr size_t kAlignment = size_t{2} << 20;
+  char* block = static_cast<char*>(::operator new[](kBytes, std::align_val_t(kAlignment)));
+  for (size_t i = 0; i < kBytes; i += 4096) block[i] = static_cast<char>(i >> 12);
+  const PosixMemoryHints hints;
+  hints.PreferHugePages(block, kBytes);
+  hints.PreferHugePages(block + 1, 100);
+  for (size_t i = 0; i < kBytes; i += 4096) ASSERT_EQ(block[i], static_cast<char>(i >> 12));
+  ::operator delete[](block, std::align_val_t(kAlignment));
 }
 
 }  // namespace

@@ -71,6 +71,9 @@ inline constexpr size_t kMaxQueuedWriters = 4096;
 inline constexpr size_t kMaxCommitGroupBytes = size_t{1} << 20;
 // ...and at most this many batches.
 inline constexpr size_t kMaxCommitGroupBatches = 256;
+// A sync-group leader yields at most this many times for the writers of the
+// last sync group to queue again (DbImpl::GatherSyncGroup).
+inline constexpr int kMaxSyncGatherYields = 16;
 // A slowed writer sleeps this long, once per write.
 inline constexpr uint64_t kSlowdownSleepNs = 1'000'000;
 
@@ -273,6 +276,11 @@ class DbImpl final : public Db {
   const Options options_;
   const Env& env_;
   const std::string dbname_;
+  // Before a leader that will sync forms its group: yields (the mutex
+  // released) while fewer writers are queued than the last sync group had,
+  // at most kMaxSyncGatherYields times. REQUIRES: mutex_ held, leader is
+  // the front of writers_.
+  void GatherSyncGroup(const Writer& leader);
   // Waits on writers_cv_ (counted, so FinishGroup signals only when someone
   // waits). REQUIRES: mutex_ held.
   void WaitForWriterQueue();
@@ -298,6 +306,8 @@ class DbImpl final : public Db {
   std::shared_ptr<MemGeneration> mem_;
   std::deque<std::shared_ptr<MemGeneration>> imm_;
   uint64_t next_generation_id_ = 1;
+  // Writers in the last commit group that synced the WAL.
+  size_t last_sync_group_size_ = 0;
   uint64_t flushed_generation_id_ = 0;
   std::unique_ptr<LogWriter> log_;  // the leader's (Invariant 4)
   SequenceNumber last_sequence_ = 0;

@@ -1,5 +1,6 @@
 // The Db contract under the real Env and the simulator.
 #include <map>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -349,6 +350,19 @@ TEST_P(DbTest, MappedTableReadsAgreeWithAModel) {
   });
 }
 
+// Runs write(task, i) for i in [0, writes_per_task) on each of tasks tasks
+// at once, and joins them.
+void RunWriterTasks(const Env& env, int tasks, int writes_per_task,
+                    const std::function<void(int, int)>& write) {
+  std::vector<std::unique_ptr<Task>> running;
+  for (int t = 0; t < tasks; ++t) {
+    running.push_back(env.scheduler->Spawn("writer", [&, t] {
+      for (int i = 0; i < writes_per_task; ++i) write(t, i);
+    }));
+  }
+  for (auto& task : running) task->Join();
+}
+
 TEST_P(DbTest, GroupCommitFromSeveralTasks) {
   RunInEnv([&] {
     Options options = BaseOptions();
@@ -357,19 +371,13 @@ TEST_P(DbTest, GroupCommitFromSeveralTasks) {
     ASSERT_NE(db, nullptr);
     constexpr int kTasks = 6;
     constexpr int kWritesPerTask = 40;
-    std::vector<std::unique_ptr<Task>> tasks;
     std::vector<std::vector<uint64_t>> sequences(kTasks);
-    for (int t = 0; t < kTasks; ++t) {
-      tasks.push_back(env().scheduler->Spawn("writer", [&, t] {
-        for (int i = 0; i < kWritesPerTask; ++i) {
-          absl::StatusOr<CommitInfo> commit =
-              db->Put("t" + std::to_string(t) + "-" + std::to_string(i), std::to_string(i));
-          ASSERT_TRUE(commit.ok()) << commit.status();
-          sequences[t].push_back(commit->sequence);
-        }
-      }));
-    }
-    for (auto& task : tasks) task->Join();
+    RunWriterTasks(env(), kTasks, kWritesPerTask, [&](int t, int i) {
+      absl::StatusOr<CommitInfo> commit =
+          db->Put("t" + std::to_string(t) + "-" + std::to_string(i), std::to_string(i));
+      ASSERT_TRUE(commit.ok()) << commit.status();
+      sequences[t].push_back(commit->sequence);
+    });
     std::set<uint64_t> all;
     for (const auto& per_task : sequences) {
       ASSERT_EQ(per_task.size(), size_t{kWritesPerTask});
@@ -398,15 +406,9 @@ TEST_P(DbTest, SyncWritersShareEachSync) {
     constexpr int kTasks = 8;
     constexpr int kWritesPerTask = 40;
     const uint64_t syncs_before = db->GetStats().wal_syncs;
-    std::vector<std::unique_ptr<Task>> tasks;
-    for (int t = 0; t < kTasks; ++t) {
-      tasks.push_back(env().scheduler->Spawn("writer", [&, t] {
-        for (int i = 0; i < kWritesPerTask; ++i) {
-          ASSERT_TRUE(db->Put("t" + std::to_string(t) + "-" + std::to_string(i), "v").ok());
-        }
-      }));
-    }
-    for (auto& task : tasks) task->Join();
+    RunWriterTasks(env(), kTasks, kWritesPerTask, [&](int t, int i) {
+      ASSERT_TRUE(db->Put("t" + std::to_string(t) + "-" + std::to_string(i), "v").ok());
+    });
     const uint64_t syncs = db->GetStats().wal_syncs - syncs_before;
     EXPECT_LE(syncs, uint64_t{kTasks * kWritesPerTask / 6}) << "writes per sync too few";
     EXPECT_GE(syncs, uint64_t{kWritesPerTask});  // no group holds one task twice

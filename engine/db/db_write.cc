@@ -266,10 +266,9 @@ void DbImpl::CommitGroup(Writer& leader) {
 
   mutex_->Unlock();
   uint64_t wal_bytes = log->size_bytes();
-  for (Writer* w : group) {
-    status = log->AddRecord(w->payload);
-    if (!status.ok()) break;
-  }
+  absl::InlinedVector<std::string_view, 8> payloads;
+  for (const Writer* w : group) payloads.push_back(w->payload);
+  status = log->AddRecords(payloads);
   bool synced = false;
   if (status.ok() && durability >= Durability::kSyncData) {
     if (KILN_BUGGIFY) env_.clock->SleepNs(100'000);

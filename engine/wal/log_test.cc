@@ -2,10 +2,12 @@
 // garbage tails, holes before unsynced records) reads as a torn tail and
 // never hides a synced record; anything else is Corruption naming the file
 // and offset. Runs under the real Env and the simulator (testing/test_env.h).
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "faultfs/crash_policy.h"
@@ -474,6 +476,55 @@ TEST_P(LogTest, RecordsAboveTheBoundAreInvalidArgument) {
   });
 }
 
+// A commit group's records go down in one AddRecords call; they read back
+// exactly as if added one by one, the first group carrying the file header.
+TEST_P(LogTest, RecordsAddedTogetherReadBackInOrder) {
+  RunInEnv([&] {
+    const std::string path = Path("000001.log");
+    Random random = env().NewRandom("wal batched records");
+    const std::vector<std::string> payloads = RandomPayloads(random, 40);
+    absl::StatusOr<std::unique_ptr<File>> file = fs().OpenFile(path, OpenMode::kCreateNew);
+    ASSERT_TRUE(file.ok()) << file.status();
+    LogWriter writer(std::move(*file), kLogNumber, 0);
+    // Bounded by payloads: groups of 1 to 8, every other one synced.
+    for (size_t begin = 0; begin < payloads.size();) {
+      const size_t end = std::min(payloads.size(), begin + random.Range(1, 8));
+      const std::vector<std::string_view> group(payloads.begin() + begin, payloads.begin() + end);
+      ASSERT_TRUE(writer.AddRecords(group).ok());
+      if (random.OneIn(2)) {
+        ASSERT_TRUE(writer.Sync(WalSyncMode::kSyncData).ok());
+      }
+      begin = end;
+    }
+    const uint64_t end_offset = writer.size_bytes();
+    ASSERT_TRUE(writer.Close().ok());
+    const ReadResult read = ReadLog(path, {.tail_is_tolerated = false});
+    ASSERT_TRUE(read.status.ok()) << read.status;
+    EXPECT_EQ(read.records, payloads);
+    EXPECT_EQ(read.valid_end_offset, end_offset);
+  });
+}
+
+TEST_P(LogTest, AnOversizedRecordRefusesItsWholeGroup) {
+  RunInEnv([&] {
+    const std::string path = Path("000001.log");
+    absl::StatusOr<std::unique_ptr<File>> file = fs().OpenFile(path, OpenMode::kCreateNew);
+    ASSERT_TRUE(file.ok()) << file.status();
+    LogWriter writer(std::move(*file), kLogNumber, 0);
+    const std::string too_big(kMaxWalRecordBytes + 1, 'x');
+    const std::vector<std::string_view> group = {"first", too_big, "third"};
+    const absl::Status refused = writer.AddRecords(group);
+    EXPECT_TRUE(absl::IsInvalidArgument(refused)) << refused;
+    EXPECT_EQ(writer.size_bytes(), 0u) << "nothing of the group was written";
+    const std::vector<std::string_view> next = {"a", "b"};
+    ASSERT_TRUE(writer.AddRecords(next).ok());
+    ASSERT_TRUE(writer.Close().ok());
+    const ReadResult read = ReadLog(path, {.tail_is_tolerated = false});
+    ASSERT_TRUE(read.status.ok()) << read.status;
+    EXPECT_EQ(read.records, (std::vector<std::string>{"a", "b"}));
+  });
+}
+
 // A header whose checksum holds but whose length exceeds the bound is
 // rejected before anything is allocated for it.
 TEST_P(LogTest, AHeaderClaimingTooLongAPayloadIsCorruption) {
@@ -700,6 +751,19 @@ TEST(LogWriterTest, AFailedAppendBreaksTheWriterForGood) {
   EXPECT_EQ(writer.size_bytes(), size);
   EXPECT_EQ(writer.synced_bytes(), 0u);
   EXPECT_TRUE(writer.Close().ok());
+}
+
+TEST(LogWriterTest, RecordsAddedTogetherTakeOneAppend) {
+  auto owned = std::make_unique<FailingFile>(1 << 20);
+  FailingFile* file = owned.get();
+  LogWriter writer(std::move(owned), kLogNumber, 0);
+  const std::vector<std::string_view> group = {"one", "two", "three"};
+  ASSERT_TRUE(writer.AddRecords(group).ok());
+  EXPECT_EQ(file->appends(), 1);
+  EXPECT_EQ(writer.size_bytes(), kWalFileHeaderBytes + 3 * kWalRecordHeaderBytes + 11);
+  ASSERT_TRUE(writer.AddRecords(group).ok());
+  EXPECT_EQ(file->appends(), 2);
+  EXPECT_EQ(writer.size_bytes(), kWalFileHeaderBytes + 6 * kWalRecordHeaderBytes + 22);
 }
 
 TEST(LogFormatTest, HeadersRoundTripAndRejectEveryFlippedBit) {

@@ -17,29 +17,41 @@ LogWriter::LogWriter(std::unique_ptr<File> file, uint64_t log_number, uint64_t s
 }
 
 absl::Status LogWriter::AddRecord(std::string_view payload) {
+  return AddRecords(absl::MakeConstSpan(&payload, 1));
+}
+
+absl::Status LogWriter::AddRecords(absl::Span<const std::string_view> payloads) {
   KILN_ASSERT(!closed_);
-  if (payload.size() > kMaxWalRecordBytes) {
-    return absl::InvalidArgumentError("WAL record of " + std::to_string(payload.size()) +
-                                      " bytes exceeds the limit of " +
-                                      std::to_string(kMaxWalRecordBytes));
+  KILN_ASSERT(!payloads.empty());
+  for (const std::string_view payload : payloads) {
+    if (payload.size() > kMaxWalRecordBytes) {
+      return absl::InvalidArgumentError("WAL record of " + std::to_string(payload.size()) +
+                                        " bytes exceeds the limit of " +
+                                        std::to_string(kMaxWalRecordBytes));
+    }
   }
   if (!sticky_error_.ok()) return sticky_error_;
 
-  const size_t file_header_bytes = size_bytes_ == 0 ? kWalFileHeaderBytes : 0;
-  const uint64_t record_offset = size_bytes_ + file_header_bytes;
-  const size_t append_bytes = file_header_bytes + kWalRecordHeaderBytes + payload.size();
-  KILN_ASSERT(record_offset <= UINT64_MAX - append_bytes);
-
-  buffer_.resize(file_header_bytes + kWalRecordHeaderBytes);
-  if (file_header_bytes != 0) EncodeWalFileHeader(log_number_, buffer_.data());
-  EncodeWalRecordHeader(WalRecordHeader{.payload_length = static_cast<uint32_t>(payload.size()),
-                                        .payload_checksum = Checksum64(payload),
-                                        .log_number = log_number_,
-                                        .record_offset = record_offset,
-                                        .durable_offset = durable_offset_},
-                        buffer_.data() + file_header_bytes);
-  buffer_.append(payload);
-  KILN_DASSERT(buffer_.size() == append_bytes);
+  buffer_.clear();
+  if (size_bytes_ == 0) {
+    buffer_.resize(kWalFileHeaderBytes);
+    EncodeWalFileHeader(log_number_, buffer_.data());
+  }
+  // Bounded by payloads.size(); each record's offset follows the previous.
+  for (const std::string_view payload : payloads) {
+    const uint64_t record_offset = size_bytes_ + buffer_.size();
+    KILN_ASSERT(record_offset <= UINT64_MAX - kWalRecordHeaderBytes - payload.size());
+    const size_t header_at = buffer_.size();
+    buffer_.resize(header_at + kWalRecordHeaderBytes);
+    EncodeWalRecordHeader(WalRecordHeader{.payload_length = static_cast<uint32_t>(payload.size()),
+                                          .payload_checksum = Checksum64(payload),
+                                          .log_number = log_number_,
+                                          .record_offset = record_offset,
+                                          .durable_offset = durable_offset_},
+                          buffer_.data() + header_at);
+    buffer_.append(payload);
+  }
+  const size_t append_bytes = buffer_.size();
 
   absl::Status status = file_->Append(buffer_);
   if (buffer_.capacity() > kMaxRetainedBufferBytes) {

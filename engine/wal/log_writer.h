@@ -1,7 +1,8 @@
 // Appends records to one write-ahead log file (format: wal/log_format.h).
 //
-// Each record is written with one File::Append, so a record's bytes are never
-// interleaved with another's and a crash can damage only the records that
+// Each record, or each batch of records given to AddRecords together, is
+// written with one File::Append, so a record's bytes are never interleaved
+// with another's and a crash can damage only the records that
 // were not yet synced (DESIGN.md, "The crash and fault model").
 //
 // After any failed Append or Sync the writer is broken: the file may now hold
@@ -19,6 +20,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/types/span.h"
 #include "kiln/env.h"
 
 namespace kiln {
@@ -43,6 +45,12 @@ class LogWriter {
   // exceeds kMaxWalRecordBytes. Not durable until a later Sync returns OK.
   // REQUIRES: not closed. May yield.
   [[nodiscard]] absl::Status AddRecord(std::string_view payload);
+
+  // Appends one record per payload, in order, with a single File::Append
+  // (a commit group costs one write call, not one per batch). Checks every
+  // payload first: InvalidArgument, and nothing written, if one exceeds
+  // kMaxWalRecordBytes. REQUIRES: not closed; payloads not empty. May yield.
+  [[nodiscard]] absl::Status AddRecords(absl::Span<const std::string_view> payloads);
 
   // Makes every record added so far durable. REQUIRES: not closed. May yield.
   [[nodiscard]] absl::Status Sync(WalSyncMode mode);
@@ -78,7 +86,7 @@ class LogWriter {
   // The first failed Append or Sync; OK while the writer works.
   absl::Status sticky_error_;
   bool closed_ = false;
-  // Header and payload of one record, staged for its single Append.
+  // Headers and payloads of the records of one Append, staged.
   std::string buffer_;
 };
 

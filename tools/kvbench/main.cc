@@ -38,7 +38,7 @@ namespace kiln::kvbench {
 namespace {
 
 constexpr uint64_t kMaxNum = UINT32_MAX;
-constexpr uint64_t kDefaultSyncNum = 2'000;
+constexpr uint64_t kDefaultSyncNum = 10'000;
 constexpr int kMaxThreads = 256;
 constexpr int kMaxRepeat = 100;
 

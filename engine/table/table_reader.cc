@@ -55,13 +55,44 @@ absl::StatusOr<std::shared_ptr<const Block>> TableReader::ReadAndParseBlock(
 absl::StatusOr<std::shared_ptr<const Block>> TableReader::ReadImageBlock(const BlockHandle& handle,
                                                                          bool verify_checksum) {
   KILN_ASSERT(image_ != nullptr);
+  KILN_ASSERT(verified_image_blocks_.has_value());
+  // A block whose checksum passed on an earlier read is not hashed again;
+  // its bounds and compression type are still checked.
+  const bool check_now = verify_checksum && !verified_image_blocks_->Contains(handle);
   const ReadBlockOptions read_options{
-      .path = options_.path, .limit_offset = footer_offset_, .verify_checksum = verify_checksum};
+      .path = options_.path, .limit_offset = footer_offset_, .verify_checksum = check_now};
   KILN_ASSIGN_OR_RETURN(ImageBlock block,
                         ReadBlockFromImage(image_->bytes(), handle, read_options));
   std::string origin = BlockOrigin(options_.path, handle.offset);
-  if (!block.is_view) return Block::Parse(std::move(block.owned), std::move(origin));
-  return Block::ParseView(block.view, image_, std::move(origin));
+  KILN_ASSIGN_OR_RETURN(std::shared_ptr<const Block> parsed,
+                        block.is_view ? Block::ParseView(block.view, image_, std::move(origin))
+                                      : Block::Parse(std::move(block.owned), std::move(origin)));
+  if (check_now) verified_image_blocks_->Add(handle);
+  return parsed;
+}
+
+absl::Status TableReader::IndexImageBlocks() {
+  KILN_ASSERT(image_ != nullptr);
+  std::vector<BlockHandle> handles;
+  BlockIterator it(index_block_, BlockKeyOrder::kInternal);
+  // Bounded by the index block's entries.
+  for (it.SeekToFirst(); it.Valid(); it.Next()) {
+    std::string_view encoded = it.value();
+    BlockHandle handle;
+    if (!DecodeBlockHandle(encoded, handle) || !encoded.empty()) {
+      return Corruption(index_block_->origin() + ": index entry " + DebugInternalKey(it.key()) +
+                        ": malformed block handle");
+    }
+    if (!handles.empty() && handle.offset <= handles.back().offset) {
+      return Corruption(index_block_->origin() + ": index entry " + DebugInternalKey(it.key()) +
+                        ": data block offset " + std::to_string(handle.offset) +
+                        " does not follow the previous block");
+    }
+    handles.push_back(handle);
+  }
+  KILN_RETURN_IF_ERROR(it.status());
+  verified_image_blocks_.emplace(std::move(handles));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::shared_ptr<const Block>> TableReader::ReadDataBlock(
@@ -160,6 +191,7 @@ absl::Status TableReader::LoadMetadata() {
                       std::to_string(properties_.num_range_deletions));
   }
   KILN_ASSIGN_OR_RETURN(index_block_, ReadAndParseBlock(footer.index, /*verify_checksum=*/true));
+  if (image_ != nullptr) KILN_RETURN_IF_ERROR(IndexImageBlocks());
   return absl::OkStatus();
 }
 

@@ -1,7 +1,9 @@
 // Reads a sorted table written by TableBuilder (engine/docs/table_format.md).
 // Open validates the footer and loads the metadata (index, filter, range
 // tombstones, properties) once; data blocks are read on demand, checksummed
-// before use, and cached in the block cache when one is given.
+// before use, and cached in the block cache when one is given. From a
+// mapped image (map_file) a data block is checksummed on its first read and
+// trusted by later ones, as a cached block is (VerifiedBlocks).
 #ifndef KILN_TABLE_TABLE_READER_H_
 #define KILN_TABLE_TABLE_READER_H_
 
@@ -21,6 +23,7 @@
 #include "table/format.h"
 #include "db/internal_iterator.h"
 #include "table/properties.h"
+#include "table/verified_blocks.h"
 
 namespace kiln {
 
@@ -109,6 +112,11 @@ class TableReader {
   const std::vector<StoredRangeTombstone>& RangeTombstones() const { return range_tombstones_; }
   const TableProperties& Properties() const { return properties_; }
   const std::string& path() const { return options_.path; }
+  // Data blocks of the mapped image that passed their checksum so far (each
+  // counted once); 0 when the table is not mapped.
+  size_t verified_image_blocks() const {
+    return verified_image_blocks_.has_value() ? verified_image_blocks_->verified_count() : 0;
+  }
 
  private:
   friend class TableIterator;
@@ -121,7 +129,11 @@ class TableReader {
   // Reads, checks and parses one block, bypassing the cache. May yield.
   absl::StatusOr<std::shared_ptr<const Block>> ReadAndParseBlock(const BlockHandle& handle,
                                                                  bool verify_checksum);
-  // From the file image (map_file): checked and parsed in place. Never yields.
+  // Lists the data blocks of a mapped table for verified_image_blocks_.
+  // Corruption if an index entry's handle is malformed or out of order.
+  absl::Status IndexImageBlocks();
+  // From the file image (map_file): checked (once per block, see
+  // VerifiedBlocks) and parsed in place. Never yields.
   absl::StatusOr<std::shared_ptr<const Block>> ReadImageBlock(const BlockHandle& handle,
                                                               bool verify_checksum);
   // From the image, or through the block cache when there is one. May yield.
@@ -132,6 +144,7 @@ class TableReader {
   uint64_t footer_offset_ = 0;
   std::unique_ptr<Mutex> file_mutex_;  // null without options_.scheduler
   std::shared_ptr<const MappedFile> image_;  // null unless map_file and mapped
+  std::optional<VerifiedBlocks> verified_image_blocks_;  // set iff image_ is
   std::shared_ptr<const Block> index_block_;
   std::optional<BloomFilter> filter_;
   std::vector<StoredRangeTombstone> range_tombstones_;

@@ -4,6 +4,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cache/cache.h"
@@ -12,6 +13,7 @@
 #include "kiln/random.h"
 #include "kiln/status.h"
 #include "table/block.h"
+#include "table/block_builder.h"
 #include "table/block_io.h"
 #include "table/format.h"
 #include "table/table_builder.h"
@@ -469,6 +471,125 @@ TEST_P(TableTest, AFlippedBitInAnyBlockOrTheFooterIsCorruption) {
         EXPECT_NE(message.find("offset"), std::string::npos) << message;
       }
     }
+  });
+}
+
+// The data block handles of a table's index, in index order.
+std::vector<std::pair<std::string, BlockHandle>> IndexEntries(std::string_view table) {
+  const uint64_t footer_offset = table.size() - kFooterBytes;
+  absl::StatusOr<Footer> footer = DecodeFooter(table.substr(footer_offset), "t", footer_offset);
+  EXPECT_TRUE(footer.ok()) << footer.status();
+  absl::StatusOr<ImageBlock> index =
+      ReadBlockFromImage(table, footer->index, {.path = "t", .limit_offset = footer_offset});
+  EXPECT_TRUE(index.ok()) << index.status();
+  std::vector<std::pair<std::string, BlockHandle>> entries;
+  if (!index.ok()) return entries;
+  BlockIterator it(*Block::Parse(index->is_view ? std::string(index->view) : index->owned, "t"),
+                   BlockKeyOrder::kInternal);
+  for (it.SeekToFirst(); it.Valid(); it.Next()) {
+    std::string_view value = it.value();
+    BlockHandle handle;
+    EXPECT_TRUE(DecodeBlockHandle(value, handle));
+    entries.emplace_back(std::string(it.key()), handle);
+  }
+  return entries;
+}
+
+TEST_P(TableTest, MappedBlocksAreCheckedOnceAndAFailedBlockNeverTrusted) {
+  RunInEnv([&] {
+    Random random(MixSeed(GetParam().seed, 6));
+    const Contents contents = RandomContents(random, 300, 0);
+    const uint64_t size = Build("000001.sst", contents, {.block_size_bytes = 512});
+    std::unique_ptr<File> file = OpenForRead("000001.sst");
+    absl::StatusOr<std::unique_ptr<TableReader>> reader = TableReader::Open(
+        {.file = file.get(), .path = Path("000001.sst"), .file_size = size, .map_file = true});
+    ASSERT_TRUE(reader.ok()) << reader.status();
+    const uint64_t blocks = (*reader)->Properties().num_data_blocks;
+    ASSERT_GT(blocks, 5u);
+    EXPECT_EQ((*reader)->verified_image_blocks(), 0u);
+    for (int pass = 0; pass < 2; ++pass) {
+      CheckAgainstModel(**reader, contents, random);
+      EXPECT_EQ((*reader)->verified_image_blocks(), blocks) << "pass " << pass;
+    }
+
+    // A flipped bit in one data block: that block fails on every read, the
+    // others are checked once and read.
+    std::string mutated = ReadAll("000001.sst");
+    const std::vector<std::pair<std::string, BlockHandle>> index = IndexEntries(mutated);
+    ASSERT_EQ(index.size(), blocks);
+    const BlockHandle& bad = index[blocks / 2].second;
+    mutated[bad.offset + bad.size_bytes / 2] ^= 0x10;
+    WriteAll("flipped.sst", mutated);
+    std::unique_ptr<File> flipped = OpenForRead("flipped.sst");
+    absl::StatusOr<std::unique_ptr<TableReader>> damaged = TableReader::Open(
+        {.file = flipped.get(), .path = Path("flipped.sst"), .file_size = size, .map_file = true});
+    ASSERT_TRUE(damaged.ok()) << damaged.status();
+    for (int pass = 0; pass < 2; ++pass) {
+      std::unique_ptr<InternalIterator> it = (*damaged)->NewIterator();
+      auto expected = contents.entries.begin();
+      for (it->SeekToFirst(); it->Valid(); it->Next(), ++expected) {
+        ASSERT_NE(expected, contents.entries.end());
+        ASSERT_EQ(it->key(), expected->first);
+      }
+      EXPECT_TRUE(IsCorruption(it->status())) << "pass " << pass << ": " << it->status();
+      // The first pass checked the blocks before the bad one; the second
+      // checks none again.
+      EXPECT_EQ((*damaged)->verified_image_blocks(), pass == 0 ? blocks / 2 : blocks - 1)
+          << "pass " << pass;
+      // Every block after the bad one is read by a seek to its index key
+      // (a fresh iterator: an iterator's error is final).
+      std::unique_ptr<InternalIterator> seeker = (*damaged)->NewIterator();
+      for (size_t i = blocks / 2 + 1; i < blocks; ++i) {
+        seeker->Seek(index[i].first);
+        ASSERT_TRUE(seeker->status().ok()) << seeker->status();
+      }
+      EXPECT_EQ((*damaged)->verified_image_blocks(), blocks - 1) << "pass " << pass;
+      std::unique_ptr<InternalIterator> into_bad = (*damaged)->NewIterator();
+      into_bad->Seek(index[blocks / 2].first);
+      EXPECT_TRUE(IsCorruption(into_bad->status())) << "pass " << pass << ": "
+                                                    << into_bad->status();
+    }
+  });
+}
+
+TEST_P(TableTest, AMappedTableWhoseIndexIsOutOfFileOrderIsCorruption) {
+  RunInEnv([&] {
+    Random random(MixSeed(GetParam().seed, 7));
+    const Contents contents = RandomContents(random, 300, 0);
+    const uint64_t size = Build("000001.sst", contents, {.block_size_bytes = 512});
+    const std::string original = ReadAll("000001.sst");
+    std::vector<std::pair<std::string, BlockHandle>> index = IndexEntries(original);
+    ASSERT_GT(index.size(), 3u);
+    // A well-formed, checksummed index naming blocks 1 and 2 in swapped
+    // places, written after the data with a new footer.
+    std::swap(index[1].second, index[2].second);
+    BlockBuilder builder({.restart_interval = 1, .order = BlockKeyOrder::kInternal});
+    for (const auto& [key, handle] : index) {
+      std::string encoded;
+      EncodeBlockHandle(encoded, handle);
+      builder.Add(key, encoded);
+    }
+    const uint64_t footer_offset = size - kFooterBytes;
+    absl::StatusOr<Footer> footer = DecodeFooter(
+        std::string_view(original).substr(footer_offset), "t", footer_offset);
+    ASSERT_TRUE(footer.ok()) << footer.status();
+    const std::string sealed = SealBlock(builder.Finish(), CompressionType::kNone);
+    footer->index = {.offset = footer_offset, .size_bytes = sealed.size() - kBlockTrailerBytes};
+    const std::string swapped =
+        original.substr(0, footer_offset) + sealed + EncodeFooter(*footer);
+    WriteAll("swapped.sst", swapped);
+    std::unique_ptr<File> file = OpenForRead("swapped.sst");
+    const absl::Status status = TableReader::Open({.file = file.get(),
+                                                   .path = Path("swapped.sst"),
+                                                   .file_size = swapped.size(),
+                                                   .map_file = true})
+                                    .status();
+    ASSERT_TRUE(IsCorruption(status)) << status;
+    EXPECT_NE(std::string(status.message()).find("does not follow the previous block"),
+              std::string::npos)
+        << status;
+    EXPECT_NE(std::string(status.message()).find(Path("swapped.sst")), std::string::npos)
+        << status;
   });
 }
 

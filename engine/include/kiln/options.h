@@ -70,6 +70,9 @@ struct Options {
   // as file-backed, reclaimable memory). The cost: a media error while
   // reading a mapped page kills the process with SIGBUS instead of failing
   // the read. Filesystems without maps (the simulator's) read as usual.
+  // A mapped block's checksum is checked on its first read in this process
+  // and trusted after, as a block-cache hit is; a page the kernel drops and
+  // later reads back from the device is not checked again.
   bool map_table_files = false;
   size_t target_file_size_bytes = size_t{64} << 20;
 

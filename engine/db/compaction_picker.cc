@@ -93,6 +93,11 @@ Compaction Complete(const Version& version, uint32_t bucket_id, int level, int o
 
 }  // namespace
 
+bool SeeksReadExtraTables(const BucketVersion& bucket) {
+  const size_t level0 = bucket.levels[0].size();
+  return level0 >= 2 || (level0 == 1 && !bucket.levels[1].empty());
+}
+
 std::string_view CompactionPointers::Get(uint32_t bucket_id, int level) const {
   auto found = pointers_.find({bucket_id, level});
   return found == pointers_.end() ? std::string_view() : std::string_view(found->second);
@@ -133,11 +138,37 @@ CompactionPicker::CompactionPicker(const Options& options) : options_(options) {
   KILN_ASSERT(options.level_size_multiplier >= 1);
 }
 
+bool CompactionPicker::SeeksWantLevel0Compacted(const Version& version, uint32_t bucket_id) const {
+  if (options_.l0_seek_compaction_bytes == 0) return false;
+  const BucketVersion* bucket = version.FindBucket(bucket_id);
+  KILN_ASSERT(bucket != nullptr);
+  const FileList& level0 = bucket->levels[0];
+  // Compacting must leave seeks fewer tables to read: not so for one L0
+  // table over an empty L1, which would only move down.
+  if (!SeeksReadExtraTables(*bucket)) return false;
+  const uint64_t charges = bucket->l0_seek_charges.value();
+  if (charges == 0) return false;
+  uint64_t rewrite_bytes = 0;
+  for (const auto& file : level0) rewrite_bytes += file->size_bytes;
+  const UserKeyRange range = RangeOf(level0);
+  for (const auto& file : version.OverlappingFiles(bucket_id, 1, range.smallest, range.largest)) {
+    rewrite_bytes += file->size_bytes;
+  }
+  // charges * cost >= rewrite_bytes, without overflow.
+  return charges >= (rewrite_bytes + options_.l0_seek_compaction_bytes - 1) /
+                        options_.l0_seek_compaction_bytes;
+}
+
 double CompactionPicker::Score(const Version& version, uint32_t bucket_id, int level) const {
   KILN_ASSERT(level >= 0 && level < kNumLevels);
   if (level == 0) {
-    return static_cast<double>(version.NumFiles(bucket_id, 0)) /
-           static_cast<double>(options_.l0_compaction_trigger);
+    const double by_count = static_cast<double>(version.NumFiles(bucket_id, 0)) /
+                            static_cast<double>(options_.l0_compaction_trigger);
+    if (by_count < 1 && SeeksWantLevel0Compacted(version, bucket_id)) {
+      KILN_PROBE(true, "seeks pay for an L0 compaction below the trigger");
+      return 1;
+    }
+    return by_count;
   }
   if (level == kLastLevel) return 0;
   return static_cast<double>(version.LevelBytes(bucket_id, level)) /

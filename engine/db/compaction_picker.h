@@ -2,7 +2,9 @@
 //
 // Each level has a score; a level with score >= 1 needs compaction:
 //   L0:      file count / l0_compaction_trigger (many L0 files slow reads,
-//            since every one may hold any key);
+//            since every one may hold any key); at least 1 once iterator
+//            seeks have paid for the compaction (Options::
+//            l0_seek_compaction_bytes, SeekCharges in version.h);
 //   Ln:      level bytes / target bytes, where target(L1) =
 //            level1_target_bytes and each next level is level_size_multiplier
 //            times larger;
@@ -75,6 +77,11 @@ struct Compaction {
   void AddInputDeletions(VersionEdit& edit) const;
 };
 
+// Whether a seek in bucket reads an L0 table it would not read were L0
+// compacted: two or more L0 tables, or one over a non-empty L1. Such seeks
+// are charged to bucket.l0_seek_charges.
+bool SeeksReadExtraTables(const BucketVersion& bucket);
+
 // REQUIRES: 1 <= level < kNumLevels.
 uint64_t TargetLevelBytes(const Options& options, int level);
 
@@ -86,6 +93,10 @@ class CompactionPicker {
 
   // The level's score (see the file comment). REQUIRES: the bucket exists.
   double Score(const Version& version, uint32_t bucket_id, int level) const;
+  // Whether the bucket's seek charges, at l0_seek_compaction_bytes each,
+  // reach the bytes an L0 compaction would rewrite (SeeksReadExtraTables
+  // must hold). REQUIRES: the bucket exists.
+  bool SeeksWantLevel0Compacted(const Version& version, uint32_t bucket_id) const;
   // Whether some level's score is >= 1.
   bool NeedsCompaction(const Version& version, uint32_t bucket_id) const;
 

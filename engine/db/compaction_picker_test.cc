@@ -3,6 +3,7 @@
 // manual ranges, and the bottommost flag. Pure in-memory logic.
 #include "db/compaction_picker.h"
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -94,6 +95,96 @@ TEST(CompactionPickerTest, NothingBelowTheTriggers) {
   const auto version = builder.Build();
   EXPECT_FALSE(picker.NeedsCompaction(*version, 0));
   EXPECT_FALSE(picker.PickCompaction(*version, 0, pointers).has_value());
+}
+
+void ChargeSeeks(const Version& version, uint64_t seeks) {
+  for (uint64_t i = 0; i < seeks; ++i) version.FindBucket(0)->l0_seek_charges.Charge();
+}
+
+TEST(CompactionPickerTest, SeeksPayForAnL0CompactionBelowTheTrigger) {
+  Options options = kOptions;
+  options.l0_seek_compaction_bytes = 100;
+  const CompactionPicker picker(options);
+  CompactionPointers pointers;
+  // Rewriting L0 [c, k] costs its 2 files (300 + 200) plus the L1 files they
+  // overlap (400; [a, b] does not overlap): 900 bytes, 9 seeks at 100. (L1,
+  // 900 bytes, is under its 1000-byte target.)
+  const auto version = VersionBuilder()
+                           .Add(0, Meta(1, "c", "e", 300, 1))
+                           .Add(0, Meta(2, "d", "k", 200, 2))
+                           .Add(1, Meta(3, "a", "b", 500))
+                           .Add(1, Meta(4, "e1", "m", 400))
+                           .Build();
+  EXPECT_DOUBLE_EQ(picker.Score(*version, 0, 0), 0.5);
+  ChargeSeeks(*version, 8);
+  EXPECT_FALSE(picker.SeeksWantLevel0Compacted(*version, 0));
+  EXPECT_DOUBLE_EQ(picker.Score(*version, 0, 0), 0.5);
+  EXPECT_FALSE(picker.PickCompaction(*version, 0, pointers).has_value());
+  ChargeSeeks(*version, 1);
+  EXPECT_TRUE(picker.SeeksWantLevel0Compacted(*version, 0));
+  EXPECT_DOUBLE_EQ(picker.Score(*version, 0, 0), 1.0);
+  EXPECT_TRUE(picker.NeedsCompaction(*version, 0));
+  const std::optional<Compaction> compaction = picker.PickCompaction(*version, 0, pointers);
+  ASSERT_TRUE(compaction.has_value());
+  EXPECT_EQ(compaction->level, 0);
+  EXPECT_EQ(Numbers(compaction->inputs), (std::vector<uint64_t>{2, 1}));
+  EXPECT_EQ(Numbers(compaction->output_level_inputs), (std::vector<uint64_t>{4}));
+  EXPECT_EQ(compaction->InputBytes(), 900u);
+
+  // 0 turns it off, however many seeks.
+  Options off = options;
+  off.l0_seek_compaction_bytes = 0;
+  ChargeSeeks(*version, 1000);
+  EXPECT_FALSE(CompactionPicker(off).SeeksWantLevel0Compacted(*version, 0));
+  EXPECT_DOUBLE_EQ(CompactionPicker(off).Score(*version, 0, 0), 0.5);
+}
+
+TEST(CompactionPickerTest, SeeksNeverMoveALoneL0TableOverAnEmptyL1) {
+  Options options = kOptions;
+  options.l0_seek_compaction_bytes = 100;
+  const CompactionPicker picker(options);
+  // Moving it down would leave seeks the same one table to read.
+  const auto alone =
+      VersionBuilder().Add(0, Meta(1, "a", "z", 300, 1)).Add(2, Meta(2, "a", "z", 5000)).Build();
+  ChargeSeeks(*alone, 1000);
+  EXPECT_FALSE(SeeksReadExtraTables(*alone->FindBucket(0)));
+  EXPECT_FALSE(picker.SeeksWantLevel0Compacted(*alone, 0));
+  // Over a non-empty L1 it costs a table per seek, even with no overlap.
+  const auto over =
+      VersionBuilder().Add(0, Meta(1, "a", "c", 300, 1)).Add(1, Meta(2, "x", "z", 500)).Build();
+  EXPECT_TRUE(SeeksReadExtraTables(*over->FindBucket(0)));
+  ChargeSeeks(*over, 2);
+  EXPECT_FALSE(picker.SeeksWantLevel0Compacted(*over, 0));
+  ChargeSeeks(*over, 1);
+  EXPECT_TRUE(picker.SeeksWantLevel0Compacted(*over, 0));
+  const std::optional<Compaction> move = [&] {
+    CompactionPointers pointers;
+    return picker.PickCompaction(*over, 0, pointers);
+  }();
+  ASSERT_TRUE(move.has_value());
+  EXPECT_TRUE(move->IsTrivialMove());
+}
+
+TEST(CompactionPickerTest, SeekChargesStartOverWhenTheBucketChanges) {
+  const auto version = VersionBuilder()
+                           .Add(0, Meta(1, "a", "c", 300, 1))
+                           .Add(0, Meta(2, "b", "d", 300, 2))
+                           .Build();
+  ChargeSeeks(*version, 5);
+  EXPECT_EQ(version->FindBucket(0)->l0_seek_charges.value(), 5u);
+  // An edit that leaves bucket 0 alone shares its shape, charges included.
+  VersionEdit other_bucket;
+  other_bucket.AddBucket(1, "other", BucketOptions{});
+  absl::StatusOr<std::shared_ptr<const Version>> shared = Version::Apply(*version, other_bucket);
+  ASSERT_TRUE(shared.ok()) << shared.status();
+  EXPECT_EQ((*shared)->FindBucket(0)->l0_seek_charges.value(), 5u);
+  // One that changes it (a flush) starts from zero.
+  VersionEdit flush;
+  flush.AddFile(0, 0, Meta(3, "a", "b", 300, 3));
+  absl::StatusOr<std::shared_ptr<const Version>> flushed = Version::Apply(*version, flush);
+  ASSERT_TRUE(flushed.ok()) << flushed.status();
+  EXPECT_EQ((*flushed)->FindBucket(0)->l0_seek_charges.value(), 0u);
+  EXPECT_EQ(version->FindBucket(0)->l0_seek_charges.value(), 5u);
 }
 
 TEST(CompactionPickerTest, Level0TriggerTakesOverlappingLevel0AndLevel1Files) {

@@ -140,6 +140,10 @@ TableBuilderOptions TableOptionsFor(const BucketOptions& options);
 // InvalidArgument if a bucket's options are out of the table layer's bounds.
 [[nodiscard]] absl::Status ValidateBucketOptionsForDb(const BucketOptions& options);
 
+// Seek charges below this never wake the background tasks (NoteSeekCharges):
+// 64 seeks at the default 16 KiB pay for compacting 1 MiB.
+inline constexpr uint64_t kFirstSeekChargeSignal = 64;
+
 class DbImpl final : public Db {
  public:
   DbImpl(const Options& options, std::string dbname);
@@ -175,6 +179,11 @@ class DbImpl final : public Db {
                                                            std::string_view key,
                                                            const ReadOptions& options);
   std::unique_ptr<Iterator> NewBucketIterator(uint32_t bucket_id, const ReadOptions& options);
+  // An iterator's seek raised a bucket's L0 seek charges to total: now and
+  // then (each power of two from kFirstSeekChargeSignal) the background
+  // tasks are woken to see whether the charges pay for an L0 compaction.
+  // REQUIRES: mutex_ not held. May yield.
+  void NoteSeekCharges(uint64_t total);
 
   // Opens or creates the database (db_open.cc). May yield.
   [[nodiscard]] absl::Status OpenImpl();

@@ -76,17 +76,26 @@ class PinnedMemIterator final : public InternalIterator {
 };
 
 // The user's iterator: a DbIterator plus everything it reads, pinned.
+// seek_charges: the bucket shape's counter when the iterator's seeks read
+// L0 tables an L0 compaction would spare them (SeeksReadExtraTables), else
+// null.
 class UserIterator final : public Iterator {
  public:
   UserIterator(std::shared_ptr<const Version> version, std::unique_ptr<DbIterator> inner,
-               std::atomic<uint64_t>& bytes_read)
-      : version_(std::move(version)), inner_(std::move(inner)), bytes_read_(bytes_read) {}
+               DbImpl& db, std::atomic<uint64_t>& bytes_read, const SeekCharges* seek_charges)
+      : version_(std::move(version)),
+        inner_(std::move(inner)),
+        db_(db),
+        bytes_read_(bytes_read),
+        seek_charges_(seek_charges) {}
   ~UserIterator() override { bytes_read_.fetch_add(bytes_, std::memory_order_relaxed); }
   bool Valid() const override { return inner_->Valid(); }
-  void SeekToFirst() override { Count(), inner_->SeekToFirst(); }
-  void SeekToLast() override { Count(), inner_->SeekToLast(); }
-  void Seek(std::string_view target) override { Count(), inner_->Seek(target); }
-  void SeekForPrev(std::string_view target) override { Count(), inner_->SeekForPrev(target); }
+  void SeekToFirst() override { Count(), ChargeSeek(), inner_->SeekToFirst(); }
+  void SeekToLast() override { Count(), ChargeSeek(), inner_->SeekToLast(); }
+  void Seek(std::string_view target) override { Count(), ChargeSeek(), inner_->Seek(target); }
+  void SeekForPrev(std::string_view target) override {
+    Count(), ChargeSeek(), inner_->SeekForPrev(target);
+  }
   void Next() override { Count(), inner_->Next(); }
   void Prev() override { Count(), inner_->Prev(); }
   std::string_view key() const override { return inner_->key(); }
@@ -98,9 +107,14 @@ class UserIterator final : public Iterator {
   void Count() {
     if (inner_->Valid()) bytes_ += inner_->key().size() + inner_->value().size();
   }
+  void ChargeSeek() {
+    if (seek_charges_ != nullptr) db_.NoteSeekCharges(seek_charges_->Charge());
+  }
   std::shared_ptr<const Version> version_;  // pins the tables' files
   std::unique_ptr<DbIterator> inner_;
+  DbImpl& db_;
   std::atomic<uint64_t>& bytes_read_;
+  const SeekCharges* const seek_charges_;  // in *version_
   uint64_t bytes_ = 0;
 };
 
@@ -239,6 +253,8 @@ std::unique_ptr<Iterator> DbImpl::NewBucketIterator(uint32_t bucket_id,
     tombstones.insert(tombstones.end(), table.range_tombstones.begin(),
                       table.range_tombstones.end());
   };
+  size_t level0_children = 0;
+  bool level1_child = false;
   // L0 tables overlap one another: one child each.
   for (const auto& file : view.version->OverlappingFiles(bucket_id, 0, lower, upper)) {
     absl::StatusOr<std::shared_ptr<const OpenTable>> table = table_cache_->Get(*file);
@@ -260,6 +276,7 @@ std::unique_ptr<Iterator> DbImpl::NewBucketIterator(uint32_t bucket_id,
     absl::StatusOr<std::unique_ptr<InternalIterator>> it = table_cache_->NewIterator(*file, read);
     if (!it.ok()) return std::make_unique<ErrorIterator>(it.status());
     children.push_back(MergingChild{.iterator = *std::move(it), .sequence_max = file->largest_seq});
+    ++level0_children;
   }
   // Each deeper level is one sorted run: one child that opens its tables as
   // it reaches them. Only tables with tombstones are opened up front.
@@ -278,6 +295,7 @@ std::unique_ptr<Iterator> DbImpl::NewBucketIterator(uint32_t bucket_id,
       if (!table.ok()) return std::make_unique<ErrorIterator>(table.status());
       add_tombstones(**table);
     }
+    if (level == 1) level1_child = true;
     const SequenceNumber sequence_max = LevelSequenceMax(files);
     LevelIteratorOptions level_options;
     level_options.read = read;
@@ -299,7 +317,23 @@ std::unique_ptr<Iterator> DbImpl::NewBucketIterator(uint32_t bucket_id,
   auto inner = std::make_unique<DbIterator>(
       NewMergingIterator(std::move(children)),
       std::make_shared<const TombstoneView>(std::move(tombstones)), std::move(iterator_options));
-  return std::make_unique<UserIterator>(std::move(view.version), std::move(inner), bytes_read_);
+  // Charged as SeeksReadExtraTables says, for the tables this iterator's
+  // bounds and prefix leave it.
+  const SeekCharges* seek_charges = nullptr;
+  if (options_.l0_seek_compaction_bytes > 0 && !options_.read_only &&
+      (level0_children >= 2 || (level0_children == 1 && level1_child))) {
+    seek_charges = &view.version->FindBucket(bucket_id)->l0_seek_charges;
+  }
+  return std::make_unique<UserIterator>(std::move(view.version), std::move(inner), *this,
+                                        bytes_read_, seek_charges);
+}
+
+void DbImpl::NoteSeekCharges(uint64_t total) {
+  // Powers of two only: a handful of wake-ups per shape, however long the
+  // reads go on. The picker checks the exact cost.
+  if (total < kFirstSeekChargeSignal || (total & (total - 1)) != 0) return;
+  MutexLock lock(*mutex_);
+  MaybeScheduleWork();
 }
 
 }  // namespace kiln

@@ -230,6 +230,111 @@ TEST_P(DbReadTest, PrefixScanSkipsTablesButStillAppliesTheirRangeTombstones) {
 
 // More tables than a merge may have children (kMaxMergingChildren = 1024),
 // in L1+ under L0 tables and memtable writes, against a model.
+// Two overlapping L0 tables of keys "key0000".."key0399" (even, then odd).
+Model FillTwoLevel0Tables(Db& db) {
+  Model model;
+  for (int parity = 0; parity < 2; ++parity) {
+    for (int i = parity; i < 400; i += 2) {
+      std::string key = std::to_string(i);
+      key = "key" + std::string(4 - key.size(), '0') + key;
+      EXPECT_TRUE(db.Put(key, "value" + key).ok());
+      model[key] = "value" + key;
+    }
+    EXPECT_TRUE(db.Flush().ok());
+  }
+  return model;
+}
+
+TEST_P(DbReadTest, SeeksThatReadL0TablesPayForTheirCompaction) {
+  RunInEnv([&] {
+    Options options = BaseOptions();
+    options.l0_seek_compaction_bytes = 1024;
+    std::unique_ptr<Db> db = OpenDb(options);
+    ASSERT_NE(db, nullptr);
+    const Model model = FillTwoLevel0Tables(*db);
+    const Stats before = db->GetStats();
+    ASSERT_EQ(before.tables_per_level[0], 2u);
+    // Compacting rewrites both tables (L1 is empty): one seek per KiB.
+    const uint64_t seeks_due = (before.bytes_per_level[0] + 1023) / 1024;
+    ASSERT_GT(seeks_due, 2u);
+    EXPECT_EQ(db->DoMaintenanceStep().value_or(true), false);
+
+    Random random = env().NewRandom("seeks");
+    std::unique_ptr<Iterator> it = db->NewIterator();
+    auto seek = [&] {
+      const std::string target = "key" + std::to_string(10000 + random.Uniform(400)).substr(1);
+      it->Seek(target);
+      ASSERT_TRUE(it->Valid()) << target << ": " << it->status();
+      EXPECT_EQ(it->key(), model.lower_bound(target)->first);
+    };
+    for (uint64_t i = 0; i + 1 < seeks_due; ++i) seek();
+    EXPECT_EQ(db->DoMaintenanceStep().value_or(true), false) << "compacted before the seeks paid";
+    seek();
+    EXPECT_EQ(db->DoMaintenanceStep().value_or(false), true);
+    const Stats after = db->GetStats();
+    EXPECT_EQ(after.tables_per_level[0], 0u);
+    EXPECT_EQ(after.compactions, before.compactions + 1);
+    // The old iterator still reads its own tables; a new one the compacted.
+    seek();
+    EXPECT_EQ(ScanForward(*db), model);
+    EXPECT_TRUE(db->CheckInvariants().ok());
+    // One table in L1: seeks read no extra table, so nothing more is due.
+    for (uint64_t i = 0; i < 10 * seeks_due; ++i) seek();
+    EXPECT_EQ(db->DoMaintenanceStep().value_or(true), false);
+    it.reset();
+    ASSERT_TRUE(db->Close().ok());
+  });
+}
+
+TEST_P(DbReadTest, SeekCompactionOffOrOutOfBoundsLeavesL0Alone) {
+  RunInEnv([&] {
+    for (const bool off : {true, false}) {
+      Options options = BaseOptions();
+      options.l0_seek_compaction_bytes = off ? 0 : 1024;
+      absl::StatusOr<std::unique_ptr<Db>> opened =
+          Db::Open(options, Path(off ? "db-off" : "db-bounded"));
+      ASSERT_TRUE(opened.ok()) << opened.status();
+      std::unique_ptr<Db>& db = *opened;
+      const Model model = FillTwoLevel0Tables(*db);
+      // Off: no seek counts. On: bounds that leave the iterator one table
+      // (the [a, b) range holds neither table's keys) count none either.
+      ReadOptions read;
+      if (!off) {
+        read.lower_bound = "a";
+        read.upper_bound = "b";
+      }
+      std::unique_ptr<Iterator> it = db->NewIterator(read);
+      for (int i = 0; i < 10000; ++i) it->Seek(off ? "key0100" : "a");
+      EXPECT_EQ(db->DoMaintenanceStep().value_or(true), false) << (off ? "off" : "bounded");
+      EXPECT_EQ(db->GetStats().tables_per_level[0], 2u);
+      it.reset();
+      ASSERT_TRUE(db->Close().ok());
+    }
+  });
+}
+
+TEST_P(DbReadTest, BackgroundTasksCompactL0ForSeeks) {
+  RunInEnv([&] {
+    Options options = BaseOptions();
+    options.l0_seek_compaction_bytes = 1024;
+    options.background_tasks = 1;
+    std::unique_ptr<Db> db = OpenDb(options);
+    ASSERT_NE(db, nullptr);
+    const Model model = FillTwoLevel0Tables(*db);
+    // Bounded: the compaction is woken at the 64th seek and runs while the
+    // seeks go on (each yields to it under the simulator).
+    int seeks = 0;
+    for (; seeks < 100000 && db->GetStats().tables_per_level[0] > 0; ++seeks) {
+      std::unique_ptr<Iterator> it = db->NewIterator();
+      it->Seek("key0200");
+      ASSERT_TRUE(it->Valid()) << it->status();
+    }
+    EXPECT_EQ(db->GetStats().tables_per_level[0], 0u) << "after " << seeks << " seeks";
+    EXPECT_EQ(ScanForward(*db), model);
+    ASSERT_TRUE(db->Close().ok());
+  });
+}
+
 TEST_P(DbReadTest, ManyTablesIterateLikeTheModelBothWays) {
   RunInEnv([&] {
     Options options = BaseOptions();

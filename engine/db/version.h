@@ -22,6 +22,7 @@
 #define KILN_DB_VERSION_H_
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -39,6 +40,26 @@ namespace kiln {
 
 using FileList = std::vector<std::shared_ptr<const FileMetaData>>;
 
+// Iterator seeks charged to one bucket shape for read-triggered L0
+// compaction (CompactionPicker::Score). Not part of the shape: a copy (a new
+// BucketVersion drafted from this one) starts from zero, since its L0 differs.
+// Thread-safety: Charge and value may run concurrently.
+class SeekCharges {
+ public:
+  SeekCharges() = default;
+  SeekCharges(const SeekCharges&) {}
+  SeekCharges& operator=(const SeekCharges&) {
+    charges_.store(0, std::memory_order_relaxed);
+    return *this;
+  }
+  // Adds one; returns the new total.
+  uint64_t Charge() const { return charges_.fetch_add(1, std::memory_order_relaxed) + 1; }
+  uint64_t value() const { return charges_.load(std::memory_order_relaxed); }
+
+ private:
+  mutable std::atomic<uint64_t> charges_{0};
+};
+
 // One bucket's part of a Version. Shared between Versions until an edit
 // changes the bucket.
 struct BucketVersion {
@@ -46,6 +67,8 @@ struct BucketVersion {
   std::string name;
   BucketOptions options;
   std::array<FileList, kNumLevels> levels;
+  // Seeks that read this shape's L0 tables and at least one other table.
+  SeekCharges l0_seek_charges;
 };
 
 class Version {

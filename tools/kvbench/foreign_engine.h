@@ -4,7 +4,10 @@
 #ifndef KILN_TOOLS_KVBENCH_FOREIGN_ENGINE_H_
 #define KILN_TOOLS_KVBENCH_FOREIGN_ENGINE_H_
 
+#include <cstdlib>
+#include <map>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -28,6 +31,22 @@ absl::Status FromForeignStatus(const Status& status) {
   if (status.IsNotFound()) return absl::NotFoundError(status.ToString());
   if (status.IsCorruption()) return absl::DataLossError(status.ToString());
   return absl::InternalError(status.ToString());
+}
+
+// Tables per level as "tables_l<N>" (Kiln's Stats names), from the
+// library's "<prefix>.num-files-at-level<N>" property; db is a leveldb::DB or
+// rocksdb::DB, levels the library's level count.
+template <typename Db>
+std::map<std::string, double> ForeignTablesPerLevel(Db& db, std::string_view prefix, int levels) {
+  std::map<std::string, double> out;
+  for (int level = 0; level < levels; ++level) {
+    std::string value;
+    const std::string property =
+        std::string(prefix) + ".num-files-at-level" + std::to_string(level);
+    if (!db.GetProperty(property, &value)) continue;
+    out["tables_l" + std::to_string(level)] = std::strtod(value.c_str(), nullptr);
+  }
+  return out;
 }
 
 // Owns inner. Iterator is leveldb::Iterator or rocksdb::Iterator, Slice its

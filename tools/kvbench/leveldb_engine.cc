@@ -1,4 +1,5 @@
 // LevelDB (Debian's libleveldb) behind the kvbench Engine interface.
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -66,6 +67,10 @@ class LevelDbEngine final : public Engine {
   }
   std::unique_ptr<EngineIterator> NewIterator() override {
     return std::make_unique<LevelDbIterator>(db_->NewIterator(read_options_));
+  }
+  std::map<std::string, double> Stats() override {
+    if (db_ == nullptr) return {};
+    return ForeignTablesPerLevel(*db_, "leveldb", 7);
   }
   absl::Status Close() override {
     db_.reset();  // LevelDB closes in its destructor

@@ -1,4 +1,5 @@
 // RocksDB (Debian's librocksdb) behind the kvbench Engine interface.
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -66,6 +67,10 @@ class RocksDbEngine final : public Engine {
   }
   std::unique_ptr<EngineIterator> NewIterator() override {
     return std::make_unique<RocksDbIterator>(db_->NewIterator(read_options_));
+  }
+  std::map<std::string, double> Stats() override {
+    if (db_ == nullptr) return {};
+    return ForeignTablesPerLevel(*db_, "rocksdb", 7);
   }
   absl::Status Close() override {
     if (db_ == nullptr) return absl::OkStatus();

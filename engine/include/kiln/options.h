@@ -80,6 +80,15 @@ struct Options {
   int l0_compaction_trigger = 4;
   int l0_slowdown_trigger = 12;  // writers are delayed
   int l0_stop_trigger = 20;      // writers wait for compaction
+  // Read-triggered L0 compaction (LevelDB's seek compaction, for
+  // iterators): an iterator seek that has to read a bucket's L0 tables and
+  // at least one other table is charged as if it cost compacting this many
+  // bytes. Once a bucket's charges reach what compacting its L0 would
+  // rewrite (the L0 tables plus the L1 tables they overlap), L0 is compacted
+  // below l0_compaction_trigger, so a read-mostly tree stops paying for its
+  // L0 tables on every seek. Charges start over whenever the bucket's tables
+  // change (a flush or a compaction). 0: never.
+  uint64_t l0_seek_compaction_bytes = uint64_t{16} << 10;
   uint64_t level1_target_bytes = uint64_t{256} << 20;
   int level_size_multiplier = 10;
 

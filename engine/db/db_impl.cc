@@ -34,9 +34,7 @@ BucketImpl::BucketImpl(DbImpl& db, uint32_t id, std::string name)
 
 absl::StatusOr<CommitInfo> BucketImpl::Put(std::string_view key, std::string_view value,
                                            const WriteOptions& options) {
-  WriteBatch batch;
-  KILN_RETURN_IF_ERROR(batch.Put(key, value, this));
-  return db_.Write(batch, options);
+  return db_.WriteOne(ValueType::kValue, id_, key, value, options);
 }
 
 absl::StatusOr<std::optional<std::string>> BucketImpl::Get(std::string_view key,
@@ -45,16 +43,12 @@ absl::StatusOr<std::optional<std::string>> BucketImpl::Get(std::string_view key,
 }
 
 absl::StatusOr<CommitInfo> BucketImpl::Delete(std::string_view key, const WriteOptions& options) {
-  WriteBatch batch;
-  KILN_RETURN_IF_ERROR(batch.Delete(key, this));
-  return db_.Write(batch, options);
+  return db_.WriteOne(ValueType::kDeletion, id_, key, {}, options);
 }
 
 absl::StatusOr<CommitInfo> BucketImpl::DeleteRange(std::string_view begin, std::string_view end,
                                                    const WriteOptions& options) {
-  WriteBatch batch;
-  KILN_RETURN_IF_ERROR(batch.DeleteRange(begin, end, this));
-  return db_.Write(batch, options);
+  return db_.WriteOne(ValueType::kRangeDeletion, id_, begin, end, options);
 }
 
 std::unique_ptr<Iterator> BucketImpl::NewIterator(const ReadOptions& options) {

@@ -175,6 +175,10 @@ class DbImpl final : public Db {
   absl::Status Close() override;
 
   // For BucketImpl.
+  // A batch of one entry (Put, Delete, DeleteRange), encoded without
+  // building a WriteBatch.
+  absl::StatusOr<CommitInfo> WriteOne(ValueType type, uint32_t bucket_id, std::string_view key,
+                                      std::string_view value, const WriteOptions& options);
   absl::StatusOr<std::optional<std::string>> GetFromBucket(uint32_t bucket_id,
                                                            std::string_view key,
                                                            const ReadOptions& options);
@@ -194,7 +198,8 @@ class DbImpl final : public Db {
   struct Writer {
     enum class Kind : uint8_t { kBatch, kPersist, kSwitch, kBucket };
     Kind kind = Kind::kBatch;
-    const WriteBatch* batch = nullptr;
+    // kBatch: the entries in payload, each taking a sequence.
+    size_t entries = 0;
     // The WAL payload; its sequence is filled in by the leader.
     std::string payload;
     uint64_t user_bytes = 0;
@@ -222,8 +227,10 @@ class DbImpl final : public Db {
   void RemoveObsoleteFiles(bool at_open);
 
   // --- db_write.cc
-  absl::StatusOr<CommitInfo> WriteOne(ValueType type, uint32_t bucket_id, std::string_view key,
-                                      std::string_view value, const WriteOptions& options);
+  // Commits w (kind kBatch, payload, entries and user_bytes set) naming
+  // bucket_ids (an error: the batch's encoding failed), through the queue.
+  absl::StatusOr<CommitInfo> Commit(Writer& w, const WriteOptions& options,
+                                    absl::StatusOr<absl::InlinedVector<uint32_t, 2>> bucket_ids);
   // Queues w and waits until it is done or at the front. REQUIRES: mutex_ held.
   void EnqueueAndWait(Writer& w);
   // Pops the first count writers, completing all but the leader, and wakes

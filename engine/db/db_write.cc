@@ -19,6 +19,7 @@
 
 #include "db/db_impl.h"
 #include "db/file_names.h"
+#include "db/write_batch_codec.h"
 #include "kiln/status.h"
 #include "util/assert.h"
 #include "util/coding.h"
@@ -105,28 +106,44 @@ absl::StatusOr<absl::InlinedVector<uint32_t, 2>> DbImpl::PrepareBatch(const Writ
 
 absl::StatusOr<CommitInfo> DbImpl::Put(std::string_view key, std::string_view value,
                                        const WriteOptions& options) {
-  WriteBatch batch;
-  KILN_RETURN_IF_ERROR(batch.Put(key, value));
-  return Write(batch, options);
+  return WriteOne(ValueType::kValue, 0, key, value, options);
 }
 
 absl::StatusOr<CommitInfo> DbImpl::Delete(std::string_view key, const WriteOptions& options) {
-  WriteBatch batch;
-  KILN_RETURN_IF_ERROR(batch.Delete(key));
-  return Write(batch, options);
+  return WriteOne(ValueType::kDeletion, 0, key, {}, options);
 }
 
 absl::StatusOr<CommitInfo> DbImpl::DeleteRange(std::string_view begin, std::string_view end,
                                                const WriteOptions& options) {
-  WriteBatch batch;
-  KILN_RETURN_IF_ERROR(batch.DeleteRange(begin, end));
-  return Write(batch, options);
+  return WriteOne(ValueType::kRangeDeletion, 0, begin, end, options);
+}
+
+absl::StatusOr<CommitInfo> DbImpl::WriteOne(ValueType type, uint32_t bucket_id,
+                                            std::string_view key, std::string_view value,
+                                            const WriteOptions& options) {
+  KILN_RETURN_IF_ERROR(CheckBatchEntry(type, key, value));
+  Writer w;
+  w.kind = Writer::Kind::kBatch;
+  w.entries = 1;
+  // A placeholder sequence; the leader sets the real one.
+  w.payload = EncodeSingleEntryPayload(type, bucket_id, key, value, /*sequence=*/1);
+  w.user_bytes = key.size() + (type == ValueType::kDeletion ? 0 : value.size());
+  return Commit(w, options, absl::InlinedVector<uint32_t, 2>{bucket_id});
 }
 
 absl::StatusOr<CommitInfo> DbImpl::Write(const WriteBatch& batch, const WriteOptions& options) {
   Writer w;
   w.kind = Writer::Kind::kBatch;
-  w.batch = &batch;
+  w.entries = batch.count();
+  // Encoding needs no lock: keep it out of the readers' way.
+  absl::StatusOr<absl::InlinedVector<uint32_t, 2>> bucket_ids;
+  if (!batch.empty()) bucket_ids = PrepareBatch(batch, w);
+  return Commit(w, options, std::move(bucket_ids));
+}
+
+absl::StatusOr<CommitInfo> DbImpl::Commit(
+    Writer& w, const WriteOptions& options,
+    absl::StatusOr<absl::InlinedVector<uint32_t, 2>> bucket_ids) {
   w.durability = std::max(options_.durability, options.durability.value_or(Durability::kBuffered));
   if constexpr (KILN_PLANTED_BUG(wal_unsynced_ack)) {
     // PLANTED BUG wal_unsynced_ack: the write's own durability replaces the
@@ -134,14 +151,11 @@ absl::StatusOr<CommitInfo> DbImpl::Write(const WriteBatch& batch, const WriteOpt
     // acknowledged before its WAL record is synced.
     w.durability = options.durability.value_or(options_.durability);
   }
-  // Encoding needs no lock: keep it out of the readers' way.
-  absl::StatusOr<absl::InlinedVector<uint32_t, 2>> bucket_ids;
-  if (!batch.empty()) bucket_ids = PrepareBatch(batch, w);
   MutexLock lock(*mutex_);
   KILN_RETURN_IF_ERROR(CheckOpen());
   if (options_.read_only) return absl::FailedPreconditionError("the database is read-only");
   if (!sticky_error_.ok()) return sticky_error_;
-  if (batch.empty()) return CommitInfo{.sequence = last_sequence_};
+  if (w.entries == 0) return CommitInfo{.sequence = last_sequence_};
   KILN_RETURN_IF_ERROR(bucket_ids.status());
   for (const uint32_t id : *bucket_ids) {
     if (buckets_.find(id) == buckets_.end()) {
@@ -253,10 +267,10 @@ void DbImpl::CommitGroup(Writer& leader) {
   // Each entry takes its own sequence; a batch's CommitInfo names its last.
   SequenceNumber next = last_sequence_ + 1;
   for (Writer* w : group) {
-    KILN_ASSERT(w->batch->count() > 0);
-    KILN_ASSERT(next + w->batch->count() - 1 <= kMaxSequenceNumber);
+    KILN_ASSERT(w->entries > 0);
+    KILN_ASSERT(next + w->entries - 1 <= kMaxSequenceNumber);
     EncodeFixed64(w->payload.data(), next);
-    next += w->batch->count();
+    next += w->entries;
     w->sequence = next - 1;
   }
   LogWriter* log = log_.get();

@@ -1,8 +1,10 @@
 #include "kiln/write_batch.h"
 
 #include "db/dbformat.h"
+#include "db/write_batch_codec.h"
 #include "kiln/db.h"
 #include "util/coding.h"
+#include "util/status_macros.h"
 
 namespace kiln {
 
@@ -15,17 +17,7 @@ void WriteBatch::Clear() {
 
 absl::Status WriteBatch::Add(uint8_t type, uint32_t bucket_id, std::string_view key,
                              std::string_view value) {
-  if (key.size() > kMaxKeyBytes) {
-    return absl::InvalidArgumentError("key of " + std::to_string(key.size()) +
-                                      " bytes exceeds kMaxKeyBytes");
-  }
-  if (type == static_cast<uint8_t>(ValueType::kRangeDeletion) && value.size() > kMaxKeyBytes) {
-    return absl::InvalidArgumentError("range end key exceeds kMaxKeyBytes");
-  }
-  if (value.size() > kMaxValueBytes) {
-    return absl::InvalidArgumentError("value of " + std::to_string(value.size()) +
-                                      " bytes exceeds kMaxValueBytes");
-  }
+  KILN_RETURN_IF_ERROR(CheckBatchEntry(static_cast<ValueType>(type), key, value));
   if (count_ + 1 > kMaxBatchEntries) {
     return absl::InvalidArgumentError("batch exceeds kMaxBatchEntries");
   }
@@ -33,10 +25,7 @@ absl::Status WriteBatch::Add(uint8_t type, uint32_t bucket_id, std::string_view 
   if (rep_.size() + entry_bytes > kMaxBatchBytes) {
     return absl::InvalidArgumentError("batch exceeds kMaxBatchBytes");
   }
-  rep_.push_back(static_cast<char>(type));
-  PutVarint32(rep_, bucket_id);
-  PutLengthPrefixed(rep_, key);
-  if (type != static_cast<uint8_t>(ValueType::kDeletion)) PutLengthPrefixed(rep_, value);
+  AppendBatchEntry(rep_, static_cast<ValueType>(type), bucket_id, key, value);
   ++count_;
   return absl::OkStatus();
 }
@@ -53,9 +42,6 @@ absl::Status WriteBatch::Delete(std::string_view key, const Bucket* bucket) {
 
 absl::Status WriteBatch::DeleteRange(std::string_view begin, std::string_view end,
                                      const Bucket* bucket) {
-  if (!(begin < end)) {
-    return absl::InvalidArgumentError("DeleteRange requires begin < end");
-  }
   return Add(static_cast<uint8_t>(ValueType::kRangeDeletion), bucket == nullptr ? 0 : bucket->id(),
              begin, end);
 }

@@ -2,6 +2,7 @@
 
 #include "kiln/options.h"
 #include "kiln/status.h"
+#include "util/assert.h"
 #include "util/coding.h"
 #include "util/status_macros.h"
 
@@ -13,6 +14,44 @@ std::string EncodeBatchPayload(const WriteBatch& batch, SequenceNumber sequence)
   PutFixed64(payload, sequence);
   PutVarint32(payload, static_cast<uint32_t>(batch.count()));
   payload.append(batch.rep());
+  return payload;
+}
+
+absl::Status CheckBatchEntry(ValueType type, std::string_view key, std::string_view value) {
+  KILN_ASSERT(type == ValueType::kValue || type == ValueType::kDeletion ||
+              type == ValueType::kRangeDeletion);
+  if (key.size() > kMaxKeyBytes) {
+    return absl::InvalidArgumentError("key of " + std::to_string(key.size()) +
+                                      " bytes exceeds kMaxKeyBytes");
+  }
+  if (type == ValueType::kRangeDeletion) {
+    if (value.size() > kMaxKeyBytes) {
+      return absl::InvalidArgumentError("range end key exceeds kMaxKeyBytes");
+    }
+    if (!(key < value)) return absl::InvalidArgumentError("DeleteRange requires begin < end");
+  }
+  if (value.size() > kMaxValueBytes) {
+    return absl::InvalidArgumentError("value of " + std::to_string(value.size()) +
+                                      " bytes exceeds kMaxValueBytes");
+  }
+  return absl::OkStatus();
+}
+
+void AppendBatchEntry(std::string& rep, ValueType type, uint32_t bucket_id, std::string_view key,
+                      std::string_view value) {
+  rep.push_back(static_cast<char>(type));
+  PutVarint32(rep, bucket_id);
+  PutLengthPrefixed(rep, key);
+  if (type != ValueType::kDeletion) PutLengthPrefixed(rep, value);
+}
+
+std::string EncodeSingleEntryPayload(ValueType type, uint32_t bucket_id, std::string_view key,
+                                     std::string_view value, SequenceNumber sequence) {
+  std::string payload;
+  payload.reserve(8 + 1 + 1 + 3 * kMaxVarint32Bytes + key.size() + value.size());
+  PutFixed64(payload, sequence);
+  PutVarint32(payload, 1);
+  AppendBatchEntry(payload, type, bucket_id, key, value);
   return payload;
 }
 

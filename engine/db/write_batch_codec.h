@@ -24,6 +24,22 @@ namespace kiln {
 
 std::string EncodeBatchPayload(const WriteBatch& batch, SequenceNumber sequence);
 
+// InvalidArgument if one entry breaks a limit of options.h (key, value or
+// range end size) or is an empty range deletion (type kRangeDeletion: key
+// is the begin, value the end). Batch-wide limits are WriteBatch's.
+// REQUIRES: type is kValue, kDeletion or kRangeDeletion.
+[[nodiscard]] absl::Status CheckBatchEntry(ValueType type, std::string_view key,
+                                           std::string_view value);
+// Appends one entry in the batch format (WriteBatch::rep()); a deletion's
+// value is not stored. REQUIRES: CheckBatchEntry(type, key, value) is OK.
+void AppendBatchEntry(std::string& rep, ValueType type, uint32_t bucket_id, std::string_view key,
+                      std::string_view value);
+// What EncodeBatchPayload returns for a batch holding just this entry,
+// without building the batch (Put, Delete and DeleteRange of the Db).
+// REQUIRES: as AppendBatchEntry.
+std::string EncodeSingleEntryPayload(ValueType type, uint32_t bucket_id, std::string_view key,
+                                     std::string_view value, SequenceNumber sequence);
+
 // Receives a decoded batch's entries in order.
 class BatchHandler {
  public:

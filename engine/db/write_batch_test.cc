@@ -8,6 +8,7 @@
 #include "kiln/options.h"
 #include "kiln/random.h"
 #include "kiln/status.h"
+#include "util/coding.h"
 
 namespace kiln {
 namespace {
@@ -50,6 +51,54 @@ TEST(WriteBatchTest, LimitsAreInvalidArgumentAndLeaveTheBatchUnchanged) {
   EXPECT_TRUE(absl::IsInvalidArgument(batch.DeleteRange("a", "a")));
   EXPECT_EQ(batch.rep(), before);
   EXPECT_EQ(batch.count(), 1u);
+}
+
+TEST(WriteBatchTest, ASingleEntryPayloadIsTheOneEntryBatchsPayload) {
+  struct Entry {
+    ValueType type;
+    uint32_t bucket;
+    std::string key;
+    std::string value;
+  };
+  const std::vector<Entry> entries = {
+      {ValueType::kValue, 0, "a", "1"},
+      {ValueType::kValue, 300, "", std::string(200, 'v')},  // 2-byte varints
+      {ValueType::kDeletion, 7, "gone", ""},
+      {ValueType::kRangeDeletion, 0, "c", "f"},
+  };
+  for (const Entry& entry : entries) {
+    ASSERT_TRUE(CheckBatchEntry(entry.type, entry.key, entry.value).ok());
+    WriteBatch batch;
+    std::string rep;
+    AppendBatchEntry(rep, entry.type, entry.bucket, entry.key, entry.value);
+    // Through the public API where it can name the bucket (the default).
+    if (entry.bucket == 0) {
+      const absl::Status added =
+          entry.type == ValueType::kValue      ? batch.Put(entry.key, entry.value)
+          : entry.type == ValueType::kDeletion ? batch.Delete(entry.key)
+                                               : batch.DeleteRange(entry.key, entry.value);
+      ASSERT_TRUE(added.ok()) << added;
+      EXPECT_EQ(batch.rep(), rep);
+    }
+    std::string expected;
+    PutFixed64(expected, 42);
+    PutVarint32(expected, 1);
+    expected += rep;
+    EXPECT_EQ(EncodeSingleEntryPayload(entry.type, entry.bucket, entry.key, entry.value, 42),
+              expected)
+        << entry.key;
+    if (entry.bucket == 0) {
+      EXPECT_EQ(EncodeBatchPayload(batch, 42), expected) << entry.key;
+    }
+  }
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      CheckBatchEntry(ValueType::kValue, std::string(kMaxKeyBytes + 1, 'k'), "v")));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      CheckBatchEntry(ValueType::kValue, "k", std::string(kMaxValueBytes + 1, 'v'))));
+  EXPECT_TRUE(absl::IsInvalidArgument(CheckBatchEntry(ValueType::kRangeDeletion, "b", "a")));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      CheckBatchEntry(ValueType::kRangeDeletion, "a", std::string(kMaxKeyBytes + 1, 'z'))));
+  EXPECT_TRUE(CheckBatchEntry(ValueType::kDeletion, "k", "").ok());
 }
 
 TEST(WriteBatchTest, EveryTruncationAndRandomDamageIsCorruptionNeverACrash) {

@@ -78,14 +78,4 @@ bool GetVarint32Slow(std::string_view& input, uint32_t& value) {
   return true;
 }
 
-bool GetLengthPrefixed(std::string_view& input, std::string_view& bytes) {
-  std::string_view copy = input;
-  uint32_t length = 0;
-  if (!GetVarint32(copy, length) || copy.size() < length) return false;
-  bytes = copy.substr(0, length);
-  copy.remove_prefix(length);
-  input = copy;
-  return true;
-}
-
 }  // namespace kiln

@@ -51,8 +51,6 @@ size_t VarintLength(uint64_t value);
 // are one byte, which the inline versions decode without a call.
 [[nodiscard]] bool GetVarint32Slow(std::string_view& input, uint32_t& value);
 [[nodiscard]] bool GetVarint64Slow(std::string_view& input, uint64_t& value);
-// The returned view points into input's buffer.
-[[nodiscard]] bool GetLengthPrefixed(std::string_view& input, std::string_view& bytes);
 
 // Consumes a varint that fits its first byte (< 0x80), the common case.
 inline bool TakeOneByteVarint(std::string_view& input, uint8_t& byte) {
@@ -66,6 +64,17 @@ inline bool GetVarint32(std::string_view& input, uint32_t& value) {
   uint8_t byte = 0;
   if (!TakeOneByteVarint(input, byte)) return GetVarint32Slow(input, value);
   value = byte;
+  return true;
+}
+
+// The returned view points into input's buffer. Inline: batches and WAL
+// records decode two per entry.
+[[nodiscard]] inline bool GetLengthPrefixed(std::string_view& input, std::string_view& bytes) {
+  std::string_view rest = input;
+  uint32_t length = 0;
+  if (!GetVarint32(rest, length) || rest.size() < length) return false;
+  bytes = std::string_view(rest.data(), length);
+  input = std::string_view(rest.data() + length, rest.size() - length);
   return true;
 }
 

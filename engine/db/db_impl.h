@@ -31,6 +31,7 @@
 #ifndef KILN_DB_DB_IMPL_H_
 #define KILN_DB_DB_IMPL_H_
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -273,7 +274,12 @@ class DbImpl final : public Db {
   int Level0Files();
   // An empty memtable on this database's Env (random stream, memory hints).
   std::shared_ptr<MemTable> NewMemTable() const {
-    return std::make_shared<MemTable>(env_.NewRandom("memtable"), env_.memory_hints);
+    const size_t filter_bytes =
+        options_.memtable_filter
+            ? std::max(MemTableFilter::kBlockBytes, memtable_budget_bytes_ / 2 / 128)
+            : 0;
+    return std::make_shared<MemTable>(env_.NewRandom("memtable"), env_.memory_hints,
+                                      filter_bytes);
   }
   // Bytes held by the retired memtables in imm_. REQUIRES: mutex_ held.
   size_t RetiredMemoryUsage() const;

@@ -123,11 +123,29 @@ std::unique_ptr<InternalIterator> MemTable::NewIterator() const {
   return std::make_unique<EntryListIterator>(points_);
 }
 
-MemTable::MemTable(Random random, const MemoryHints* hints)
+MemTable::MemTable(Random random, const MemoryHints* hints, size_t filter_bytes)
     : arena_(hints),
       values_(hints),
       points_(memtable_internal::EntryCompare{}, arena_, Random(random.Next())),
-      range_tombstones_(memtable_internal::EntryCompare{}, arena_, Random(random.Next())) {}
+      range_tombstones_(memtable_internal::EntryCompare{}, arena_, Random(random.Next())),
+      filter_bytes_(filter_bytes) {
+  KILN_ASSERT(filter_bytes == 0 || filter_bytes >= MemTableFilter::kBlockBytes);
+}
+
+void MemTable::BuildFilter() {
+  KILN_ASSERT(filter_owner_ == nullptr);
+  filter_owner_ = std::make_unique<MemTableFilter>(filter_bytes_);
+  memtable_internal::EntryList::Iterator it(points_);
+  // Bounded by the entries added so far (only this writer adds).
+  std::string_view previous;
+  for (it.SeekToFirst(); it.Valid(); it.Next()) {
+    const std::string_view user_key = ExtractUserKey(EntryInternalKey(it.key()));
+    if (user_key == previous && !previous.empty()) continue;  // another version
+    filter_owner_->Add(MemTableFilter::Hash(user_key));
+    previous = user_key;
+  }
+  filter_.store(filter_owner_.get(), std::memory_order_release);
+}
 
 void MemTable::Add(SequenceNumber sequence, ValueType type, std::string_view user_key,
                    std::string_view value) {
@@ -177,6 +195,14 @@ void MemTable::Add(SequenceNumber sequence, ValueType type, std::string_view use
   if (sequence > largest_sequence_.load(std::memory_order_relaxed)) {
     largest_sequence_.store(sequence, std::memory_order_relaxed);
   }
+  if (!is_range && filter_bytes_ > 0) {
+    if (filter_owner_ != nullptr) {
+      filter_owner_->Add(MemTableFilter::Hash(user_key));
+    } else if (arena_.MemoryUsage() + values_.MemoryUsage() >= filter_after_bytes()) {
+      BuildFilter();
+      filter_owner_->Add(MemTableFilter::Hash(user_key));
+    }
+  }
   list.Insert(entry);
   (is_range ? num_range_tombstones_ : num_entries_).fetch_add(1, std::memory_order_release);
 }
@@ -199,10 +225,13 @@ MemTable::GetResult MemTable::Get(std::string_view user_key, SequenceNumber snap
   EncodeFixed64(cursor + user_key.size(), PackSequenceAndType(snapshot, kValueTypeForSeek));
 
   GetResult result;
-  memtable_internal::EntryList::Iterator it(points_);
-  it.Seek(target);
   bool found_point = false;
-  if (it.Valid()) {
+  const MemTableFilter* filter = filter_.load(std::memory_order_acquire);
+  const bool may_hold = filter == nullptr || filter->MayContain(MemTableFilter::Hash(user_key));
+  KILN_PROBE(!may_hold, "memtable: the filter spares a Get the skiplist search");
+  memtable_internal::EntryList::Iterator it(points_);
+  if (may_hold) it.Seek(target);
+  if (may_hold && it.Valid()) {
     const char* const entry = it.key();
     const std::string_view internal_key = EntryInternalKey(entry);
     if (ExtractUserKey(internal_key) == user_key) {

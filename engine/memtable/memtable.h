@@ -23,6 +23,7 @@
 #ifndef KILN_MEMTABLE_MEMTABLE_H_
 #define KILN_MEMTABLE_MEMTABLE_H_
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -36,6 +37,7 @@
 #include "db/range_tombstones.h"
 #include "kiln/random.h"
 #include "memtable/arena.h"
+#include "memtable/memtable_filter.h"
 #include "memtable/skiplist.h"
 #include "util/coding.h"
 
@@ -50,6 +52,10 @@ static_assert(kMemTableMaxValueBytes <= UINT32_MAX >> 1);  // room for the separ
 // Point values up to this size stay inside the entry (the address of a
 // separate one takes 8 bytes anyway).
 inline constexpr size_t kMemTableInlineValueBytes = 16;
+// A memtable builds its point-key filter (if it has one) once it holds
+// this much, or a quarter of what the filter is sized for if that is less.
+inline constexpr size_t kMemTableFilterAfterBytes = size_t{1} << 20;
+
 static_assert(kMemTableMaxUserKeyBytes + kInternalKeyTrailerBytes + kMemTableMaxValueBytes +
                   2 * kMaxVarint32Bytes <=
               kArenaMaxAllocationBytes);
@@ -74,7 +80,10 @@ class MemTable {
   // random seeds the skiplists' shapes (never their contents); hints
   // (nullable, not owned, outlives the memtable) sees the arenas' large
   // blocks (arena.h).
-  explicit MemTable(Random random, const MemoryHints* hints = nullptr);
+  // filter_bytes: the size of the point-key filter (MemTableFilter) the
+  // memtable builds once it holds filter_after_bytes(); 0: none. A filter of
+  // B bytes is sized for a memtable of 16 B bytes.
+  explicit MemTable(Random random, const MemoryHints* hints = nullptr, size_t filter_bytes = 0);
   MemTable(const MemTable&) = delete;
   MemTable& operator=(const MemTable&) = delete;
 
@@ -122,7 +131,16 @@ class MemTable {
   // fragment them (range_tombstones.h) to query them.
   std::vector<RangeTombstone> RangeTombstones() const;
 
-  size_t ApproximateMemoryUsage() const { return arena_.MemoryUsage() + values_.MemoryUsage(); }
+  size_t ApproximateMemoryUsage() const {
+    const MemTableFilter* filter = filter_.load(std::memory_order_acquire);
+    return arena_.MemoryUsage() + values_.MemoryUsage() +
+           (filter == nullptr ? 0 : filter->size_bytes());
+  }
+  size_t filter_after_bytes() const {
+    return std::min(kMemTableFilterAfterBytes, filter_bytes_ * 4);
+  }
+  // Whether Get consults a filter before searching (tests, stats).
+  bool has_filter() const { return filter_.load(std::memory_order_acquire) != nullptr; }
   bool empty() const { return num_entries() == 0 && num_range_tombstones() == 0; }
   uint64_t num_entries() const { return num_entries_.load(std::memory_order_acquire); }
   uint64_t num_range_tombstones() const {
@@ -137,6 +155,10 @@ class MemTable {
   // or 0.
   SequenceNumber MaxCoveringTombstoneSeq(std::string_view user_key, SequenceNumber snapshot) const;
 
+  // Builds the filter from the entries so far and publishes it. REQUIRES:
+  // the single writer; no filter yet.
+  void BuildFilter();
+
   Arena arena_;   // the skiplists' nodes, with their entries
   Arena values_;  // separate point values
   memtable_internal::EntryList points_;
@@ -148,6 +170,12 @@ class MemTable {
   std::atomic<uint64_t> num_range_tombstones_{0};
   std::atomic<SequenceNumber> smallest_sequence_{UINT64_MAX};
   std::atomic<SequenceNumber> largest_sequence_{0};
+  // Null until the memtable holds filter_after_bytes() (small memtables
+  // search fast enough; many buckets' small memtables should not each pay
+  // for a filter). Then every point key is in it before its entry is.
+  const size_t filter_bytes_;
+  std::unique_ptr<MemTableFilter> filter_owner_;  // the writer's
+  std::atomic<const MemTableFilter*> filter_{nullptr};
 };
 
 }  // namespace kiln

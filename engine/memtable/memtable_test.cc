@@ -265,7 +265,7 @@ enum class AddOrder { kBySequence, kShuffled };
 
 // Random operations with distinct sequences, added in sequence order or
 // shuffled (the memtable must not care), checking Get along the way.
-void RunAgainstModel(uint64_t seed, AddOrder order) {
+void RunAgainstModel(uint64_t seed, AddOrder order, size_t filter_bytes = 0) {
   constexpr int kOps = 3000;
   constexpr int kCheckEvery = 1000;
   Random random(seed);
@@ -299,7 +299,7 @@ void RunAgainstModel(uint64_t seed, AddOrder order) {
     for (size_t i = ops.size() - 1; i > 0; --i) std::swap(ops[i], ops[random.Uniform(i + 1)]);
   }
 
-  MemTable table(Random(MixSeed(seed, 1)));
+  MemTable table(Random(MixSeed(seed, 1)), nullptr, filter_bytes);
   size_t previous_usage = table.ApproximateMemoryUsage();
   SequenceNumber smallest = kMaxSequenceNumber;
   SequenceNumber largest = 0;
@@ -322,6 +322,7 @@ void RunAgainstModel(uint64_t seed, AddOrder order) {
       if (::testing::Test::HasFatalFailure()) return;
     }
   }
+  EXPECT_EQ(table.has_filter(), filter_bytes > 0) << "the filter was never built";
   EXPECT_EQ(table.num_entries(), model.points.size());
   EXPECT_EQ(table.num_range_tombstones(), model.tombstones.size());
   EXPECT_EQ(table.RangeTombstones(), model.SortedTombstones());
@@ -342,6 +343,46 @@ TEST(MemTableTest, MatchesBruteForceModelWhenAddedOutOfOrder) {
     RunAgainstModel(seed, AddOrder::kShuffled);
     if (HasFatalFailure()) return;
   }
+}
+
+// A filter built partway (the entries before it are added at build time),
+// tiny (mostly false positives) or roomy (mostly true negatives): Gets
+// answer as without one.
+TEST(MemTableTest, MatchesBruteForceModelWithAFilter) {
+  for (const size_t filter_bytes : {size_t{64}, size_t{4096}}) {
+    for (uint64_t seed = 21; seed <= 22; ++seed) {
+      SCOPED_TRACE(std::to_string(seed) + " filter " + std::to_string(filter_bytes));
+      RunAgainstModel(seed, seed % 2 == 0 ? AddOrder::kShuffled : AddOrder::kBySequence,
+                      filter_bytes);
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
+TEST(MemTableTest, TheFilterIsBuiltAtItsThresholdAndCounted) {
+  MemTable table(Random(3), nullptr, /*filter_bytes=*/1024);
+  EXPECT_EQ(table.filter_after_bytes(), 4096u);
+  uint64_t sequence = 0;
+  std::vector<std::string> keys;
+  while (table.ApproximateMemoryUsage() < table.filter_after_bytes()) {
+    ASSERT_FALSE(table.has_filter());
+    keys.push_back("key" + std::to_string(sequence));
+    table.Add(++sequence, ValueType::kValue, keys.back(), "value");
+  }
+  const size_t before = table.ApproximateMemoryUsage();
+  keys.push_back("last");
+  table.Add(++sequence, ValueType::kValue, keys.back(), "value");
+  ASSERT_TRUE(table.has_filter());
+  EXPECT_GE(table.ApproximateMemoryUsage(), before + 1024);
+  for (const std::string& key : keys) {
+    EXPECT_EQ(table.Get(key, kMaxSequenceNumber).kind, MemTable::GetResult::Kind::kFound) << key;
+  }
+  int absent_found = 0;
+  for (int i = 0; i < 1000; ++i) {
+    absent_found += table.Get("absent" + std::to_string(i), kMaxSequenceNumber).kind !=
+                    MemTable::GetResult::Kind::kNotPresent;
+  }
+  EXPECT_EQ(absent_found, 0);
 }
 
 TEST(MemTableDeathTest, RejectsEmptyRangesAndDuplicates) {

@@ -60,6 +60,11 @@ struct Options {
   // overshoot by one commit group (<= 1 MiB) plus arena blocks; memtables a
   // live iterator still reads are not counted.
   size_t memtable_budget_bytes = size_t{64} << 20;
+  // A bloom filter over each memtable's point keys (one bit per 16 bytes of
+  // memtable_budget_bytes / 2, built once the memtable holds 1 MiB), so a Get
+  // of a key the memtable lacks skips its skiplist search. Counted in the
+  // memtable's memory.
+  bool memtable_filter = true;
   size_t block_cache_bytes = size_t{64} << 20;
   // Open tables kept by the table cache.
   size_t max_open_tables = 1000;

@@ -1,9 +1,10 @@
 // Appends records to one write-ahead log file (format: wal/log_format.h).
 //
-// Each record, or each batch of records given to AddRecords together, is
-// written with one File::Append, so a record's bytes are never interleaved
-// with another's and a crash can damage only the records that
-// were not yet synced (DESIGN.md, "The crash and fault model").
+// Each record is written with one File::Append (also when AddRecords gets
+// several), so a record's bytes are never interleaved with another's, a
+// crash can damage only the records that were not yet synced, and damage
+// inside a record is never followed by an intact record of the same write
+// (DESIGN.md, "The crash and fault model"; wal_format.md, "Reading").
 //
 // After any failed Append or Sync the writer is broken: the file may now hold
 // a partial record, or (after a failed fsync) may have lost unsynced data, so
@@ -46,10 +47,11 @@ class LogWriter {
   // REQUIRES: not closed. May yield.
   [[nodiscard]] absl::Status AddRecord(std::string_view payload);
 
-  // Appends one record per payload, in order, with a single File::Append
-  // (a commit group costs one write call, not one per batch). Checks every
-  // payload first: InvalidArgument, and nothing written, if one exceeds
-  // kMaxWalRecordBytes. REQUIRES: not closed; payloads not empty. May yield.
+  // Appends one record per payload, in order, one File::Append each.
+  // Checks every payload first: InvalidArgument, and nothing written, if one
+  // exceeds kMaxWalRecordBytes. A failed Append leaves the records before it
+  // written and the writer broken. REQUIRES: not closed; payloads not empty.
+  // May yield.
   [[nodiscard]] absl::Status AddRecords(absl::Span<const std::string_view> payloads);
 
   // Makes every record added so far durable. REQUIRES: not closed. May yield.
@@ -86,7 +88,7 @@ class LogWriter {
   // The first failed Append or Sync; OK while the writer works.
   absl::Status sticky_error_;
   bool closed_ = false;
-  // Headers and payloads of the records of one Append, staged.
+  // The header and payload of the record being appended, staged.
   std::string buffer_;
 };
 

@@ -7,7 +7,8 @@
 // false-positive rate is about 1.5%; past its design load the rate rises and
 // a query still never answers "absent" for a key that was added.
 //
-// Thread-safety: one Add at a time (the memtable's single writer),
+// Thread-safety: one Add at a time (the memtable's single writer; Add's
+// updates are plain loads and stores, not atomic read-modify-writes),
 // concurrently with any number of MayContain. A reader that may see a key's
 // entry (its sequence was published to it through the database mutex after
 // the Add) also sees the key's bits.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "util/assert.h"
 #include "util/planted_bugs.h"
@@ -137,10 +138,11 @@ void MemTable::BuildFilter() {
   filter_owner_ = std::make_unique<MemTableFilter>(filter_bytes_);
   memtable_internal::EntryList::Iterator it(points_);
   // Bounded by the entries added so far (only this writer adds).
-  std::string_view previous;
+  // Versions of one key are adjacent: hash each key once.
+  std::optional<std::string_view> previous;
   for (it.SeekToFirst(); it.Valid(); it.Next()) {
     const std::string_view user_key = ExtractUserKey(EntryInternalKey(it.key()));
-    if (user_key == previous && !previous.empty()) continue;  // another version
+    if (previous == user_key) continue;
     filter_owner_->Add(MemTableFilter::Hash(user_key));
     previous = user_key;
   }
@@ -196,12 +198,11 @@ void MemTable::Add(SequenceNumber sequence, ValueType type, std::string_view use
     largest_sequence_.store(sequence, std::memory_order_relaxed);
   }
   if (!is_range && filter_bytes_ > 0) {
-    if (filter_owner_ != nullptr) {
-      filter_owner_->Add(MemTableFilter::Hash(user_key));
-    } else if (arena_.MemoryUsage() + values_.MemoryUsage() >= filter_after_bytes()) {
+    if (filter_owner_ == nullptr &&
+        arena_.MemoryUsage() + values_.MemoryUsage() >= filter_after_bytes()) {
       BuildFilter();
-      filter_owner_->Add(MemTableFilter::Hash(user_key));
     }
+    if (filter_owner_ != nullptr) filter_owner_->Add(MemTableFilter::Hash(user_key));
   }
   list.Insert(entry);
   (is_range ? num_range_tombstones_ : num_entries_).fetch_add(1, std::memory_order_release);

@@ -246,6 +246,11 @@ class FaultFileSystem::FaultFile final : public File {
 
   // Not a faultable op: the fault model's own hook passes straight through.
   absl::Status DropUnsyncedData() override { return base_->DropUnsyncedData(); }
+  // Not faultable either: it changes how appends reach the disk, not the
+  // disk, and every append after it still meets the append faults.
+  absl::Status MapAppends(uint64_t reserve_bytes) override {
+    return base_->MapAppends(reserve_bytes);
+  }
 
  private:
   static size_t ShortWriteLength(const Decision& decision, size_t length) {

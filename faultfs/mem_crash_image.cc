@@ -164,9 +164,13 @@ absl::StatusOr<CrashImage> BuildCrashImage(const MemState& state, const CrashCho
   KILN_ASSIGN_OR_RETURN(image.tree, BuildCrashTree(state, choice.kept_dir_ops));
   KILN_RETURN_IF_ERROR(ValidateInodeChoices(state, choice));
   for (uint64_t id : image.tree.files) {
-    if (const InodeCrashChoice* inode_choice = FindInodeChoice(choice, id)) {
-      image.chosen_bytes.emplace(id, CrashedBytes(state.Get(id), inode_choice));
-    }
+    const Inode& inode = state.Get(id);
+    const InodeCrashChoice* inode_choice = FindInodeChoice(choice, id);
+    if (inode_choice == nullptr && inode.reserved_end <= inode.durable_data.size()) continue;
+    std::string bytes = CrashedBytes(inode, inode_choice);
+    // A reservation (mapped appends) shows as zeros after what survived.
+    if (inode.reserved_end > bytes.size()) bytes.resize(inode.reserved_end, '\0');
+    image.chosen_bytes.emplace(id, std::move(bytes));
   }
   return image;
 }

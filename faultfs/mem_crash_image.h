@@ -36,7 +36,8 @@ absl::StatusOr<CrashTree> BuildCrashTree(const MemState& state, const std::vecto
 
 struct CrashImage {
   CrashTree tree;
-  // Post-crash bytes of the surviving files the choice names; every other
+  // Post-crash bytes of the surviving files the choice names or a
+  // reservation extends (mem_state.h, Inode::reserved_end); every other
   // surviving file keeps its durable bytes.
   std::map<uint64_t, std::string> chosen_bytes;
 };

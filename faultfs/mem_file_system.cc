@@ -90,9 +90,31 @@ class MemFile final : public File {
     std::lock_guard lock(state_->mutex);
     absl::StatusOr<Inode*> inode = Usable(/*for_write=*/true);
     if (!inode.ok()) return inode.status();
-    return AddOp(**inode, DataOp{.kind = PendingDataOpKind::kWrite,
-                                 .offset = (*inode)->data.size(),
-                                 .bytes = std::string(data)});
+    KILN_RETURN_IF_ERROR(AddOp(**inode, DataOp{.kind = PendingDataOpKind::kWrite,
+                                               .offset = (*inode)->data.size(),
+                                               .bytes = std::string(data)}));
+    const uint64_t end = (*inode)->data.size();
+    if (reserve_step_ > 0 && end > (*inode)->reserved_end) {
+      (*inode)->reserved_end =
+          std::min(kMaxFileSizeBytes, (end + reserve_step_ - 1) / reserve_step_ * reserve_step_);
+    }
+    return absl::OkStatus();
+  }
+
+  // The model of a reserved, mapped file (env.h): appends as usual, plus
+  // the zeros up to the reservation that a crash leaves while the handle is
+  // open (mem_crash_image.cc). Reserves at most kMaxReserveStepBytes at a
+  // time, which the contract allows and keeps crash images small. Write and
+  // Truncate stay allowed, unlike on POSIX: FaultFileSystem's misdirected
+  // appends land through Write, as a device's would under a map too.
+  absl::Status MapAppends(uint64_t reserve_bytes) override {
+    std::lock_guard lock(state_->mutex);
+    absl::StatusOr<Inode*> inode = Usable(/*for_write=*/true);
+    if (!inode.ok()) return inode.status();
+    if (reserve_step_ > 0) return Precondition("appends are already mapped", path_);
+    if (reserve_bytes == 0) return absl::InvalidArgumentError("MapAppends of 0 bytes: " + path_);
+    reserve_step_ = std::min(reserve_bytes, kMaxReserveStepBytes);
+    return absl::OkStatus();
   }
 
   absl::Status Truncate(uint64_t size_bytes) override {
@@ -110,6 +132,7 @@ class MemFile final : public File {
     if (!inode.ok()) return inode.status();
     state_->SyncData(**inode);
     ++state_->stats.data_syncs;
+    synced_ = true;
     return absl::OkStatus();
   }
 
@@ -128,6 +151,8 @@ class MemFile final : public File {
     Inode& inode = state_->Get(inode_id_);
     KILN_ASSERT(inode.open_handles > 0);
     --inode.open_handles;
+    // A synced handle's Close makes the trimmed size durable (env.h).
+    if (reserve_step_ > 0 && synced_) inode.reserved_end = 0;
     state_->MaybeSweep();
     return absl::OkStatus();
   }
@@ -164,6 +189,10 @@ class MemFile final : public File {
   const std::string path_;
   const bool writable_;
   bool closed_ = false;
+  // > 0 once MapAppends succeeded: the reservation step.
+  uint64_t reserve_step_ = 0;
+  // A Sync or SyncData of this handle succeeded.
+  bool synced_ = false;
 };
 
 class MemFileLock final : public FileLock {

@@ -21,7 +21,10 @@
 //     nothing pending. An inode survives only if a durable name reachable from
 //     the root refers to it, so a directory whose mkdir never became durable
 //     vanishes with everything under it.
-//  5. Handles and locks belong to a crash generation. A crash bumps it: every
+//  5. A handle with mapped appends (File::MapAppends) reserves its file
+//     ahead; while the reservation stands (until a Close after a Sync of that
+//     handle), a crash leaves the file zero-extended to it.
+//  6. Handles and locks belong to a crash generation. A crash bumps it: every
 //     older handle then fails with IOError, and every lock is released.
 //
 // Renaming a directory is not supported (FailedPrecondition); the engine never
@@ -52,6 +55,9 @@ inline constexpr uint64_t kMaxFileSizeBytes = uint64_t{1} << 30;
 inline constexpr size_t kMaxPendingDataOpsPerInode = size_t{1} << 20;
 inline constexpr size_t kMaxPendingDirOps = size_t{1} << 14;
 inline constexpr size_t kMaxInodes = size_t{1} << 20;
+// A file with mapped appends (File::MapAppends) reserves at most this much
+// at a time, so the zeros a crash leaves after it stay small.
+inline constexpr uint64_t kMaxReserveStepBytes = uint64_t{8} << 10;
 
 struct MemFileSystemStats {
   uint64_t bytes_written = 0;   // Write and Append payload bytes

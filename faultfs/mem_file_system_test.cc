@@ -241,6 +241,55 @@ TEST(MemFileSystemTest, CrashMakesHandlesStaleAndReleasesLocks) {
   EXPECT_TRUE(file->Close().ok());
 }
 
+// File::MapAppends: a crash while the reservation stands leaves zeros up to
+// it after whatever survived; a Close after a Sync makes the trim durable.
+TEST(MemFileSystemTest, MappedAppendsLeaveTheirReservationAsZerosAfterACrash) {
+  MemFileSystem fs;
+  ASSERT_TRUE(fs.CreateDir("/d").ok());
+  ASSERT_TRUE(fs.SyncDir("/").ok());
+  const auto crash_and_read = [&](std::string_view path) {
+    Random random(7);
+    fs.Crash(CrashPolicy{}, random);  // strict: drops everything unsynced
+    std::unique_ptr<File> file = Open(fs, path, OpenMode::kRead);
+    return ReadRange(*file, 0, 3 * kMaxReserveStepBytes);
+  };
+  // Open at the crash: synced bytes, then zeros to the reservation (a step
+  // of at most kMaxReserveStepBytes, whatever was asked).
+  {
+    std::unique_ptr<File> file = Open(fs, "/d/open", OpenMode::kCreateNew);
+    ASSERT_TRUE(fs.SyncDir("/d").ok());
+    EXPECT_TRUE(absl::IsInvalidArgument(file->MapAppends(0)));
+    ASSERT_TRUE(file->MapAppends(uint64_t{1} << 20).ok());
+    EXPECT_TRUE(absl::IsFailedPrecondition(file->MapAppends(4096)));
+    ASSERT_TRUE(file->Append("synced").ok());
+    ASSERT_TRUE(file->Sync().ok());
+    ASSERT_TRUE(file->Append("lost").ok());
+    EXPECT_EQ(*file->Size(), 10u);
+    EXPECT_EQ(ReadRange(*file, 0, 100), "syncedlost") << "the zeros are only a crash's";
+    const std::string after = crash_and_read("/d/open");
+    EXPECT_EQ(after, "synced" + std::string(kMaxReserveStepBytes - 6, '\0'));
+  }
+  // Closed after a sync: trimmed for good.
+  {
+    std::unique_ptr<File> file = Open(fs, "/d/closed", OpenMode::kCreateNew);
+    ASSERT_TRUE(fs.SyncDir("/d").ok());
+    ASSERT_TRUE(file->MapAppends(100).ok());
+    ASSERT_TRUE(file->Append(std::string(150, 'a')).ok());
+    ASSERT_TRUE(file->SyncData().ok());
+    ASSERT_TRUE(file->Close().ok());
+    EXPECT_EQ(crash_and_read("/d/closed"), std::string(150, 'a'));
+  }
+  // Closed without a sync: the reservation may still be what the disk has.
+  {
+    std::unique_ptr<File> file = Open(fs, "/d/unsynced", OpenMode::kCreateNew);
+    ASSERT_TRUE(fs.SyncDir("/d").ok());
+    ASSERT_TRUE(file->MapAppends(100).ok());
+    ASSERT_TRUE(file->Append(std::string(150, 'a')).ok());
+    ASSERT_TRUE(file->Close().ok());
+    EXPECT_EQ(crash_and_read("/d/unsynced"), std::string(200, '\0'));
+  }
+}
+
 TEST(MemFileSystemTest, HandlesMayOutliveTheFileSystem) {
   std::unique_ptr<File> file;
   std::unique_ptr<FileLock> lock;

@@ -57,6 +57,10 @@ struct Inode {
   std::string data = {};  // current view
   std::string durable_data = {};
   std::vector<DataOp> pending = {};
+  // > data.size(): a handle with mapped appends (File::MapAppends) has
+  // reserved the file up to here, so a crash leaves zeros up to it after
+  // whatever bytes survive. 0 after a synced Close trims the reservation.
+  uint64_t reserved_end = 0;
   // Directories.
   Entries entries = {};  // current view
   Entries durable_entries = {};

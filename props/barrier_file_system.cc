@@ -59,6 +59,9 @@ class BarrierFile final : public File {
   absl::StatusOr<uint64_t> Size() override { return base_->Size(); }
   absl::Status Close() override { return base_->Close(); }
   absl::Status DropUnsyncedData() override { return base_->DropUnsyncedData(); }
+  absl::Status MapAppends(uint64_t reserve_bytes) override {
+    return base_->MapAppends(reserve_bytes);
+  }
 
  private:
   const BarrierFileSystem& fs_;

@@ -89,6 +89,12 @@ class SimFile final : public File {
     return result;
   }
   absl::Status DropUnsyncedData() override { return base_->DropUnsyncedData(); }
+  absl::Status MapAppends(uint64_t reserve_bytes) override {
+    if (!fs_.Enter()) return Fail("map_appends");
+    absl::Status result = base_->MapAppends(reserve_bytes);
+    fs_.Record("map_appends", path_, std::to_string(reserve_bytes), result);
+    return result;
+  }
 
  private:
   absl::Status Fail(std::string_view op) {

@@ -38,6 +38,15 @@ namespace kiln {
 // fcntl locks (NFS). flock belongs to the open file description, so closing
 // the descriptor of a failed attempt never drops the holder's lock.
 //
+// MapAppends: the handle reserves reserve_bytes (rounded up to pages) at a
+// time with posix_fallocate, so the disk can never be found full by a page
+// fault (which would be SIGBUS), maps the reserved range MAP_SHARED and
+// appends by memcpy into it: the bytes are in the page cache at once, like a
+// pwrite's. Size() and Read() see only the appended bytes; a process that
+// dies leaves the file with its reserved zeros after them. Close unmaps,
+// ftruncates to the appended size and, if the handle ever synced,
+// fdatasyncs that size.
+//
 // DropUnsyncedData keeps File's Unimplemented answer: the kernel owns the page
 // cache, and there is no system call that discards one file's dirty pages.
 //

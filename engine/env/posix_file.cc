@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -78,6 +79,11 @@ class PosixFile final : public File {
   absl::StatusOr<size_t> Read(uint64_t offset, std::span<char> out) override {
     KILN_RETURN_IF_ERROR(CheckOpen("read"));
     KILN_RETURN_IF_ERROR(CheckRange("read", offset, out.size()));
+    if (append_map_.has_value()) {
+      // The reserved zeros past the appended bytes are not part of the file.
+      const uint64_t end = *end_offset_;
+      out = out.first(offset >= end ? 0 : std::min<uint64_t>(out.size(), end - offset));
+    }
     size_t done_bytes = 0;
     // Each pass moves at least one byte or stops, so out.size() bounds it.
     while (done_bytes < out.size()) {
@@ -95,6 +101,7 @@ class PosixFile final : public File {
 
   absl::StatusOr<std::shared_ptr<const MappedFile>> Map(uint64_t size_bytes) override {
     KILN_RETURN_IF_ERROR(CheckOpen("map"));
+    KILN_RETURN_IF_ERROR(CheckNotMappedAppends("map"));
     KILN_RETURN_IF_ERROR(CheckRange("map", 0, size_bytes));
     KILN_ASSIGN_OR_RETURN(const uint64_t file_bytes, Size());
     if (size_bytes > file_bytes) {
@@ -122,19 +129,41 @@ class PosixFile final : public File {
 
   absl::Status Write(uint64_t offset, std::string_view data) override {
     KILN_RETURN_IF_ERROR(CheckWritable("write"));
+    KILN_RETURN_IF_ERROR(CheckNotMappedAppends("write"));
     return WriteAt(offset, data);
   }
 
   absl::Status Append(std::string_view data) override {
     KILN_RETURN_IF_ERROR(CheckWritable("append"));
+    if (append_map_.has_value()) return AppendMapped(data);
     if (!end_offset_.has_value()) {
       KILN_ASSIGN_OR_RETURN(end_offset_, Size());
     }
     return WriteAt(*end_offset_, data);
   }
 
+  absl::Status MapAppends(uint64_t reserve_bytes) override {
+    KILN_RETURN_IF_ERROR(CheckWritable("map appends"));
+    KILN_RETURN_IF_ERROR(CheckNotMappedAppends("map appends"));
+    const long page_bytes = ::sysconf(_SC_PAGESIZE);
+    KILN_ASSERT(page_bytes > 0);
+    const uint64_t page = static_cast<uint64_t>(page_bytes);
+    if (reserve_bytes == 0 || reserve_bytes > kMaxTransferBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("map appends ", path_, ": reserve of ", reserve_bytes, " bytes"));
+    }
+    if (!end_offset_.has_value()) {
+      KILN_ASSIGN_OR_RETURN(end_offset_, Size());
+    }
+    append_map_ = AppendMap{.page_bytes = page,
+                            .reserve_bytes = RoundUp(reserve_bytes, page),
+                            .reserved_end = *end_offset_};
+    return absl::OkStatus();
+  }
+
   absl::Status Truncate(uint64_t size_bytes) override {
     KILN_RETURN_IF_ERROR(CheckWritable("truncate"));
+    KILN_RETURN_IF_ERROR(CheckNotMappedAppends("truncate"));
     KILN_RETURN_IF_ERROR(CheckRange("truncate", size_bytes, 0));
     if (RetryOnInterrupt([&] { return ::ftruncate(fd_, static_cast<off_t>(size_bytes)); }) != 0) {
       end_offset_.reset();
@@ -149,6 +178,7 @@ class PosixFile final : public File {
     if (RetryOnInterrupt([&] { return ::fsync(fd_); }) != 0) {
       return ErrnoStatus("sync", path_, errno);
     }
+    if (append_map_.has_value()) append_map_->synced = true;
     return absl::OkStatus();
   }
 
@@ -157,11 +187,13 @@ class PosixFile final : public File {
     if (RetryOnInterrupt([&] { return ::fdatasync(fd_); }) != 0) {
       return ErrnoStatus("sync data", path_, errno);
     }
+    if (append_map_.has_value()) append_map_->synced = true;
     return absl::OkStatus();
   }
 
   absl::StatusOr<uint64_t> Size() override {
     KILN_RETURN_IF_ERROR(CheckOpen("size"));
+    if (append_map_.has_value()) return *end_offset_;
     struct stat info = {};
     if (::fstat(fd_, &info) != 0) return ErrnoStatus("size", path_, errno);
     return static_cast<uint64_t>(info.st_size);
@@ -169,12 +201,13 @@ class PosixFile final : public File {
 
   absl::Status Close() override {
     if (fd_ < 0) return absl::OkStatus();
+    absl::Status status = append_map_.has_value() ? TrimReservation() : absl::OkStatus();
     const int fd = fd_;
     fd_ = -1;
     // Never retry close: on Linux the descriptor is gone even after EINTR, and
     // a retry could close a descriptor another thread has just been given.
-    if (::close(fd) != 0) return ErrnoStatus("close", path_, errno);
-    return absl::OkStatus();
+    if (::close(fd) != 0 && status.ok()) status = ErrnoStatus("close", path_, errno);
+    return status;
   }
 
  private:
@@ -192,6 +225,91 @@ class PosixFile final : public File {
       return absl::FailedPreconditionError(
           absl::StrCat(absl::string_view(operation.data(), operation.size()), " ", path_,
                        ": file is open read-only"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckNotMappedAppends(std::string_view operation) const {
+    if (append_map_.has_value()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(absl::string_view(operation.data(), operation.size()), " ", path_,
+                       ": the file only appends, through a map"));
+    }
+    return absl::OkStatus();
+  }
+
+  static uint64_t RoundUp(uint64_t value, uint64_t multiple) {
+    KILN_ASSERT(multiple > 0);
+    KILN_ASSERT(value <= UINT64_MAX - multiple);
+    return (value + multiple - 1) / multiple * multiple;
+  }
+
+  // Copies data into the map after the appended bytes, first reserving
+  // (fallocate, so a page fault can never find the disk full) and mapping
+  // more of the file if data does not fit.
+  absl::Status AppendMapped(std::string_view data) {
+    AppendMap& map = *append_map_;
+    const uint64_t end = *end_offset_;
+    KILN_RETURN_IF_ERROR(CheckRange("append", end, data.size()));
+    if (data.size() > map.reserved_end - end) {
+      KILN_RETURN_IF_ERROR(Reserve(RoundUp(end + data.size(), map.reserve_bytes)));
+    }
+    KILN_ASSERT(map.address != nullptr);
+    KILN_ASSERT(end >= map.map_offset);
+    KILN_ASSERT(end + data.size() <= map.map_offset + map.map_bytes);
+    std::memcpy(static_cast<char*>(map.address) + (end - map.map_offset), data.data(),
+                data.size());
+    end_offset_ = end + data.size();
+    return absl::OkStatus();
+  }
+
+  // Grows the file to new_end (zeros) and maps it from the appended end's
+  // page. On failure nothing is mapped; the next append tries again.
+  absl::Status Reserve(uint64_t new_end) {
+    AppendMap& map = *append_map_;
+    KILN_ASSERT(new_end > map.reserved_end);
+    Unmap();
+    // posix_fallocate returns its error rather than setting errno.
+    int error_number = EINTR;
+    for (int attempt = 0; error_number == EINTR && attempt <= kMaxInterruptedRetries; ++attempt) {
+      error_number = ::posix_fallocate(fd_, static_cast<off_t>(map.reserved_end),
+                                       static_cast<off_t>(new_end - map.reserved_end));
+    }
+    if (error_number != 0) return ErrnoStatus("reserve", path_, error_number);
+    map.reserved_end = new_end;
+    const uint64_t map_offset = *end_offset_ / map.page_bytes * map.page_bytes;
+    const size_t map_bytes = static_cast<size_t>(new_end - map_offset);
+    void* address = ::mmap(nullptr, map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd_,
+                           static_cast<off_t>(map_offset));
+    if (address == MAP_FAILED) return ErrnoStatus("map for appends", path_, errno);
+    map.address = address;
+    map.map_offset = map_offset;
+    map.map_bytes = map_bytes;
+    return absl::OkStatus();
+  }
+
+  void Unmap() {
+    AppendMap& map = *append_map_;
+    if (map.address == nullptr) return;
+    const int unmapped = ::munmap(map.address, map.map_bytes);
+    KILN_ASSERT(unmapped == 0);
+    map.address = nullptr;
+    map.map_bytes = 0;
+  }
+
+  // Close's part for mapped appends: drops the map and the reserved zeros,
+  // and makes the trim durable if any of the reservation may be.
+  absl::Status TrimReservation() {
+    Unmap();
+    AppendMap& map = *append_map_;
+    const uint64_t end = *end_offset_;
+    if (map.reserved_end == end) return absl::OkStatus();
+    if (RetryOnInterrupt([&] { return ::ftruncate(fd_, static_cast<off_t>(end)); }) != 0) {
+      return ErrnoStatus("trim reservation", path_, errno);
+    }
+    map.reserved_end = end;
+    if (map.synced && RetryOnInterrupt([&] { return ::fdatasync(fd_); }) != 0) {
+      return ErrnoStatus("sync trimmed reservation", path_, errno);
     }
     return absl::OkStatus();
   }
@@ -232,8 +350,24 @@ class PosixFile final : public File {
   int fd_;  // -1 once closed
   const std::string path_;
   const bool writable_;
-  // Where Append writes next; empty when a failure left it uncertain.
+  // Where Append writes next; empty when a failure left it uncertain (never
+  // while appends are mapped).
   std::optional<uint64_t> end_offset_;
+
+  // Set by MapAppends. The file's size on disk is reserved_end: the appended
+  // bytes, then zeros. [map_offset, map_offset + map_bytes) is mapped at
+  // address (null: nothing mapped) and always ends at reserved_end.
+  struct AppendMap {
+    uint64_t page_bytes = 0;
+    uint64_t reserve_bytes = 0;  // a multiple of page_bytes
+    uint64_t reserved_end = 0;
+    void* address = nullptr;
+    uint64_t map_offset = 0;
+    size_t map_bytes = 0;
+    // A Sync or SyncData succeeded: the reserved size may be durable.
+    bool synced = false;
+  };
+  std::optional<AppendMap> append_map_;
 };
 
 }  // namespace

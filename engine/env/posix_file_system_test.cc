@@ -1,3 +1,6 @@
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
@@ -115,6 +118,79 @@ TEST_F(PosixFileSystemTest, AppendWritesAtTheEnd) {
   ASSERT_TRUE(file->Truncate(2).ok());  // so does shrinking
   ASSERT_TRUE(file->Append("Z").ok());
   EXPECT_EQ(Contents("a"), "abZ");
+}
+
+TEST_F(PosixFileSystemTest, MappedAppendsReserveAheadAndCloseTrimsTheReservation) {
+  WriteFile("log", "head");
+  std::unique_ptr<File> file = Open("log", OpenMode::kReadWrite);
+  ASSERT_TRUE(file->MapAppends(4096).ok());
+  EXPECT_EQ(file->MapAppends(4096).code(), absl::StatusCode::kFailedPrecondition);
+  std::string expected = "head";
+  // Records that fit the reservation, one that crosses it, one larger than it.
+  for (const size_t size : {100, 3000, 2000, 9000, 1}) {
+    const std::string record(size, static_cast<char>('a' + size % 26));
+    ASSERT_TRUE(file->Append(record).ok());
+    expected += record;
+    EXPECT_EQ(*file->Size(), expected.size());
+    // Another handle sees the bytes at once (they are in the page cache), and
+    // the file on disk is reserved to a whole step past them.
+    const std::string seen = Contents("log");
+    EXPECT_EQ(seen.substr(0, expected.size()), expected);
+    EXPECT_EQ(seen.size() % 4096, 0u);
+    EXPECT_EQ(seen.substr(expected.size()), std::string(seen.size() - expected.size(), '\0'));
+    std::string through_handle(expected.size() + 10, 'x');
+    EXPECT_EQ(*file->Read(0, std::span<char>(through_handle.data(), through_handle.size())),
+              expected.size())
+        << "reads stop at the appended end, not the reservation";
+  }
+  ASSERT_TRUE(file->SyncData().ok());
+  ASSERT_TRUE(file->StartWriteback(0, expected.size()).ok());
+  EXPECT_EQ(file->Write(0, "x").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(file->Truncate(0).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(file->Map(4).status().code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(file->Close().ok());
+  EXPECT_EQ(Contents("log"), expected);
+  EXPECT_EQ(*fs_.FileSize(Path("log")), expected.size());
+}
+
+TEST_F(PosixFileSystemTest, MappedAppendsRefuseBadArgumentsAndLeaveThePlainHandleWorking) {
+  EXPECT_EQ(Open("log", OpenMode::kCreate)->MapAppends(0).code(),
+            absl::StatusCode::kInvalidArgument);
+  WriteFile("ro", "x");
+  EXPECT_EQ(Open("ro", OpenMode::kRead)->MapAppends(4096).code(),
+            absl::StatusCode::kFailedPrecondition);
+  std::unique_ptr<File> file = Open("log", OpenMode::kCreate);
+  ASSERT_TRUE(file->MapAppends(1).ok()) << "rounded up to a page";
+  ASSERT_TRUE(file->Append("abc").ok());
+  ASSERT_TRUE(file->Close().ok());
+  EXPECT_EQ(Contents("log"), "abc");
+}
+
+// A process that dies with mapped appends outstanding loses none of them:
+// they were in the page cache, as a write's would be. Its file is left
+// reserved, the appended bytes followed by zeros.
+TEST_F(PosixFileSystemTest, MappedAppendsSurviveTheProcessDying) {
+  const std::string path = Path("log");
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    absl::StatusOr<std::unique_ptr<File>> file = fs_.OpenFile(path, OpenMode::kCreate);
+    if (!file.ok() || !(*file)->MapAppends(8192).ok()) ::_exit(2);
+    for (int i = 0; i < 1000; ++i) {
+      if (!(*file)->Append(absl::StrCat("record ", i, ";")).ok()) ::_exit(3);
+    }
+    ::_exit(0);  // no Close, no sync, no destructors
+  }
+  int wait_status = 0;
+  ASSERT_EQ(::waitpid(child, &wait_status, 0), child);
+  ASSERT_TRUE(WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0) << wait_status;
+  std::string expected;
+  for (int i = 0; i < 1000; ++i) expected += absl::StrCat("record ", i, ";");
+  const std::string seen = Contents("log");
+  ASSERT_GE(seen.size(), expected.size());
+  EXPECT_EQ(seen.size() % 8192, 0u);
+  EXPECT_EQ(seen.substr(0, expected.size()), expected);
+  EXPECT_EQ(seen.substr(expected.size()), std::string(seen.size() - expected.size(), '\0'));
 }
 
 TEST_F(PosixFileSystemTest, AppendOnReopenedFileContinuesAtItsEnd) {

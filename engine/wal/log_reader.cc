@@ -210,6 +210,11 @@ absl::StatusOr<LogReader::DamageScan> LogReader::ScanAfterDamage(uint64_t offset
   // file_size_ - scan_from passes.
   uint64_t position = damage.scan_from;
   while (position < file_size_ && file_size_ - position >= kWalRecordHeaderBytes) {
+    KILN_ASSIGN_OR_RETURN(const uint64_t zeros_to_skip, HeaderlessZeros(position));
+    if (zeros_to_skip > 0) {
+      position += zeros_to_skip;
+      continue;
+    }
     KILN_ASSIGN_OR_RETURN(std::string_view bytes, Peek(position, kWalRecordHeaderBytes));
     KILN_ASSERT(bytes.size() == kWalRecordHeaderBytes);
     if (position != offset && IsRecordHeaderOfThisLog(bytes)) {
@@ -230,6 +235,22 @@ absl::StatusOr<LogReader::DamageScan> LogReader::ScanAfterDamage(uint64_t offset
     ++position;
   }
   return scan;
+}
+
+absl::StatusOr<uint64_t> LogReader::HeaderlessZeros(uint64_t position) {
+  // A header holds its log number's 8 bytes at kWalRecordLogNumberOffset,
+  // and a log number is never 0, so no header starts more than
+  // kWalRecordLogNumberOffset + 7 bytes before the next non-zero byte. This
+  // crosses a zero tail (a crash of a reserved, mapped log leaves up to
+  // Options::wal_reserve_bytes of them) a window at a time, not a byte.
+  if (log_number_ == 0) return 0;
+  constexpr uint64_t kHeaderReach = kWalRecordLogNumberOffset + 8;
+  const size_t window = std::max(chunk_bytes_, kWalRecordHeaderBytes);
+  KILN_ASSIGN_OR_RETURN(std::string_view bytes, Peek(position, window));
+  const size_t leading_zeros = static_cast<size_t>(
+      std::find_if(bytes.begin(), bytes.end(), [](char byte) { return byte != 0; }) -
+      bytes.begin());
+  return leading_zeros >= kHeaderReach ? leading_zeros - (kHeaderReach - 1) : 0;
 }
 
 bool LogReader::IsRecordHeaderOfThisLog(std::string_view bytes) const {

@@ -104,6 +104,9 @@ class LogReader {
   // Decides whether damage at offset is a torn tail (nullopt) or an error.
   absl::StatusOr<std::optional<std::string>> HandleDamage(uint64_t offset, const Damage& damage);
   absl::StatusOr<DamageScan> ScanAfterDamage(uint64_t offset, const Damage& damage);
+  // How many positions from position on start no header of this log,
+  // judged by a run of zeros there (0: look at position itself).
+  absl::StatusOr<uint64_t> HeaderlessZeros(uint64_t position);
   // Whether bytes (>= kWalRecordHeaderBytes) start a header this log's writer
   // wrote: checksum, log number and length bound all hold.
   bool IsRecordHeaderOfThisLog(std::string_view bytes) const;

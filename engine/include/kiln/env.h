@@ -103,6 +103,29 @@ class File {
     return absl::OkStatus();
   }
 
+  // Switches this handle to appends through memory shared with the OS (a
+  // shared map of space reserved ahead on POSIX), so an Append is a copy
+  // rather than a system call yet reaches the OS exactly as a write does: it
+  // survives a process crash, and Sync/SyncData make it durable. For a file
+  // that only grows by Append from here on (a log). Space is reserved
+  // reserve_bytes at a time, at the first Append past the reservation.
+  //
+  // The price, which readers of such a file must accept: after a crash (or
+  // a process death before Close) the file may read as its appended bytes
+  // followed by zeros, up to reserve_bytes past them. Close trims the
+  // reservation, and if this handle ever synced, makes the trim durable
+  // (with SyncData), so a file synced and then closed never shows zeros.
+  //
+  // After a successful call only Append, Read, Sync, SyncData, Size (the
+  // appended bytes), StartWriteback and Close may be used; Write, Truncate
+  // and Map are FailedPrecondition. On failure the handle is unchanged and
+  // plain appends go on working. Unimplemented where a filesystem has no
+  // such appends. REQUIRES: a writable handle; reserve_bytes > 0. May yield.
+  [[nodiscard]] virtual absl::Status MapAppends(uint64_t reserve_bytes) {
+    (void)reserve_bytes;
+    return absl::UnimplementedError("MapAppends is not supported by this filesystem");
+  }
+
   // Fault-model hook: discards this file's writes that were never made
   // durable, as Linux does with the dirty pages a failed fsync could not
   // write. Filesystems that cannot do this return Unimplemented.

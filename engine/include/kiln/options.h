@@ -32,6 +32,7 @@ inline constexpr size_t kMaxBatchEntries = size_t{1} << 20;
 inline constexpr size_t kMaxBucketNameBytes = 255;
 inline constexpr size_t kMaxBuckets = 1024;
 inline constexpr int kNumLevels = 7;
+inline constexpr uint64_t kMaxWalReserveBytes = uint64_t{64} << 20;
 
 // Per-bucket options (a bucket is an independent keyspace, a column family).
 struct BucketOptions {
@@ -53,6 +54,15 @@ struct Options {
   bool read_only = false;
   // The floor for every write; WriteOptions may only strengthen it.
   Durability durability = Durability::kSyncAll;
+  // Append WAL records through a shared map of space reserved this many
+  // bytes at a time (File::MapAppends), so a kFlush write hands its record
+  // to the OS with a copy instead of a write system call, with the same
+  // durability. After a crash the newest WAL may then end in up to this many
+  // zero bytes, which recovery reads as its torn tail; a WAL is trimmed and
+  // synced when it retires, so older ones never do. 0: one write system call
+  // per record. Filesystems without such appends (the simulator's faultfs
+  // has them) write as usual. At most kMaxWalReserveBytes.
+  uint64_t wal_reserve_bytes = uint64_t{1} << 20;
 
   // Memory for memtables not yet written to tables: the active memtable
   // (all buckets together) retires at half of this, and a full one waits for

@@ -45,7 +45,9 @@ namespace kiln {
 // pwrite's. Size() and Read() see only the appended bytes; a process that
 // dies leaves the file with its reserved zeros after them. Close unmaps,
 // ftruncates to the appended size and, if the handle ever synced,
-// fdatasyncs that size.
+// fdatasyncs that size. StartWriteback does nothing on such a handle:
+// it starts writeback itself of each reserved range it unmaps, since
+// writing back a page still mapped writable costs every CPU a TLB flush.
 //
 // DropUnsyncedData keeps File's Unimplemented answer: the kernel owns the page
 // cache, and there is no system call that discards one file's dirty pages.

@@ -118,6 +118,10 @@ class PosixFile final : public File {
   absl::Status StartWriteback(uint64_t offset, uint64_t size_bytes) override {
     KILN_RETURN_IF_ERROR(CheckOpen("start writeback"));
     KILN_RETURN_IF_ERROR(CheckRange("start writeback", offset, size_bytes));
+    // Mapped appends hint their own writeback, of ranges already unmapped
+    // (Reserve): writing back a page that is still mapped writable first
+    // write-protects it, which costs every CPU a TLB flush.
+    if (append_map_.has_value()) return absl::OkStatus();
     if (RetryOnInterrupt([&] {
           return ::sync_file_range(fd_, static_cast<off_t>(offset),
                                    static_cast<off_t>(size_bytes), SYNC_FILE_RANGE_WRITE);
@@ -268,6 +272,8 @@ class PosixFile final : public File {
   absl::Status Reserve(uint64_t new_end) {
     AppendMap& map = *append_map_;
     KILN_ASSERT(new_end > map.reserved_end);
+    const bool was_mapped = map.address != nullptr;
+    const uint64_t unmapped_from = map.map_offset;
     Unmap();
     // posix_fallocate returns its error rather than setting errno.
     int error_number = EINTR;
@@ -285,6 +291,14 @@ class PosixFile final : public File {
     map.address = address;
     map.map_offset = map_offset;
     map.map_bytes = map_bytes;
+    if (was_mapped && map_offset > unmapped_from) {
+      // Only a hint (see StartWriteback); a real I/O problem surfaces at Sync.
+      (void)RetryOnInterrupt([&] {
+        return ::sync_file_range(fd_, static_cast<off_t>(unmapped_from),
+                                 static_cast<off_t>(map_offset - unmapped_from),
+                                 SYNC_FILE_RANGE_WRITE);
+      });
+    }
     return absl::OkStatus();
   }
 

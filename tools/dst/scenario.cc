@@ -234,6 +234,7 @@ std::string OptionsToText(const Options& o) {
   line.Add("level_size_multiplier", static_cast<uint64_t>(o.level_size_multiplier));
   line.Add("background_tasks", static_cast<uint64_t>(o.background_tasks));
   line.Add("map_table_files", o.map_table_files ? 1 : 0);
+  line.Add("wal_reserve_bytes", o.wal_reserve_bytes);
   return line.Finish();
 }
 
@@ -423,6 +424,7 @@ void ParseOptions(TextLine& line, Options& o) {
   o.background_tasks =
       static_cast<int>(line.Number("background_tasks", o.background_tasks, 64));
   o.map_table_files = line.Flag("map_table_files", o.map_table_files);
+  o.wal_reserve_bytes = line.Number("wal_reserve_bytes", o.wal_reserve_bytes, kMaxWalReserveBytes);
 }
 
 bool KeyFits(const std::string& key) { return key.size() <= kMaxKeyBytes; }

@@ -355,6 +355,12 @@ Scenario GenerateScenario(uint64_t seed) {
   // was, so seeds recorded before it still make the same scenarios.
   scenario.options.map_table_files =
       Random(MixSeed(seed, StableHash64("scenario-generator/map_table_files"))).OneIn(2);
+  {
+    // Plain WAL appends, or mapped ones reserving a little or the default.
+    Random reserve(MixSeed(seed, StableHash64("scenario-generator/wal_reserve_bytes")));
+    constexpr uint64_t kReserves[] = {0, 512, 4096, uint64_t{1} << 20};
+    scenario.options.wal_reserve_bytes = kReserves[reserve.Uniform(std::size(kReserves))];
+  }
   DrawFaultMix(random, scenario);
   const int clients = static_cast<int>(random.Range(1, kMaxClients));
   const int ops_per_client = static_cast<int>(random.Range(10, kMaxOpsPerClient));

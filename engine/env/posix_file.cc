@@ -255,8 +255,10 @@ class PosixFile final : public File {
     AppendMap& map = *append_map_;
     const uint64_t end = *end_offset_;
     KILN_RETURN_IF_ERROR(CheckRange("append", end, data.size()));
-    if (data.size() > map.reserved_end - end) {
-      KILN_RETURN_IF_ERROR(Reserve(RoundUp(end + data.size(), map.reserve_bytes)));
+    // Nothing is mapped before the first append and after a failed Reserve.
+    if (map.address == nullptr || data.size() > map.reserved_end - end) {
+      KILN_RETURN_IF_ERROR(
+          Reserve(std::max(map.reserved_end, RoundUp(end + data.size(), map.reserve_bytes))));
     }
     KILN_ASSERT(map.address != nullptr);
     KILN_ASSERT(end >= map.map_offset);
@@ -267,16 +269,18 @@ class PosixFile final : public File {
     return absl::OkStatus();
   }
 
-  // Grows the file to new_end (zeros) and maps it from the appended end's
-  // page. On failure nothing is mapped; the next append tries again.
+  // Grows the file to new_end (zeros) if it is shorter and maps it from the
+  // appended end's page. On failure nothing is mapped; the next append
+  // tries again.
   absl::Status Reserve(uint64_t new_end) {
     AppendMap& map = *append_map_;
-    KILN_ASSERT(new_end > map.reserved_end);
+    KILN_ASSERT(new_end >= map.reserved_end);
+    KILN_ASSERT(new_end > *end_offset_);
     const bool was_mapped = map.address != nullptr;
     const uint64_t unmapped_from = map.map_offset;
     Unmap();
     // posix_fallocate returns its error rather than setting errno.
-    int error_number = EINTR;
+    int error_number = new_end > map.reserved_end ? EINTR : 0;
     for (int attempt = 0; error_number == EINTR && attempt <= kMaxInterruptedRetries; ++attempt) {
       error_number = ::posix_fallocate(fd_, static_cast<off_t>(map.reserved_end),
                                        static_cast<off_t>(new_end - map.reserved_end));

@@ -1,4 +1,7 @@
+#include <sys/resource.h>
 #include <sys/wait.h>
+
+#include <csignal>
 #include <unistd.h>
 
 #include <cerrno>
@@ -151,6 +154,32 @@ TEST_F(PosixFileSystemTest, MappedAppendsReserveAheadAndCloseTrimsTheReservation
   ASSERT_TRUE(file->Close().ok());
   EXPECT_EQ(Contents("log"), expected);
   EXPECT_EQ(*fs_.FileSize(Path("log")), expected.size());
+}
+
+// A reservation the disk refuses fails only that append: the next one that
+// fits what is already reserved maps it again and succeeds. A child process
+// with a 4 KiB file size limit makes posix_fallocate fail (EFBIG).
+TEST_F(PosixFileSystemTest, MappedAppendsGoOnAfterAFailedReservation) {
+  const std::string path = Path("log");
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);
+    const struct rlimit limit = {.rlim_cur = 4096, .rlim_max = 4096};
+    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(2);
+    absl::StatusOr<std::unique_ptr<File>> file = fs_.OpenFile(path, OpenMode::kCreate);
+    if (!file.ok() || !(*file)->MapAppends(4096).ok()) ::_exit(3);
+    if (!(*file)->Append(std::string(100, 'a')).ok()) ::_exit(4);
+    if ((*file)->Append(std::string(5000, 'x')).ok()) ::_exit(5);  // past the limit
+    if (!(*file)->Append(std::string(100, 'b')).ok()) ::_exit(6);
+    if (!(*file)->Close().ok()) ::_exit(7);
+    ::_exit(0);
+  }
+  int wait_status = 0;
+  ASSERT_EQ(::waitpid(child, &wait_status, 0), child);
+  ASSERT_TRUE(WIFEXITED(wait_status)) << wait_status;
+  ASSERT_EQ(WEXITSTATUS(wait_status), 0);
+  EXPECT_EQ(Contents("log"), std::string(100, 'a') + std::string(100, 'b'));
 }
 
 TEST_F(PosixFileSystemTest, MappedAppendsRefuseBadArgumentsAndLeaveThePlainHandleWorking) {

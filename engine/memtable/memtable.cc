@@ -50,6 +50,12 @@ std::string_view DecodeLengthPrefixed(const char*& cursor) {
 
 std::string_view EntryInternalKey(const char* entry) { return DecodeLengthPrefixed(entry); }
 
+uint64_t DecodeBigEndian64(const unsigned char* bytes) {
+  uint64_t value = 0;
+  for (size_t i = 0; i < sizeof(value); ++i) value = value << 8 | bytes[i];
+  return value;
+}
+
 // The value (or a range tombstone's end) of an entry, inline or separate.
 std::string_view EntryValue(const char* entry) {
   DecodeLengthPrefixed(entry);  // the internal key
@@ -108,14 +114,11 @@ int EntryCompare::operator()(const char* a, const char* b) const {
   return CompareInternalKeys(EntryInternalKey(a), EntryInternalKey(b));
 }
 
-uint64_t EntryCompare::OrderPrefix(const char* entry) const {
+SkipListKeyPrefix EntryCompare::OrderPrefix(const char* entry) const {
   const std::string_view user_key = ExtractUserKey(EntryInternalKey(entry));
-  const size_t n = std::min<size_t>(user_key.size(), sizeof(uint64_t));
-  uint64_t prefix = 0;
-  for (size_t i = 0; i < n; ++i) {
-    prefix |= uint64_t{static_cast<uint8_t>(user_key[i])} << (8 * (7 - i));
-  }
-  return prefix;
+  unsigned char bytes[2 * sizeof(uint64_t)] = {};
+  std::memcpy(bytes, user_key.data(), std::min(user_key.size(), sizeof(bytes)));
+  return {.high = DecodeBigEndian64(bytes), .low = DecodeBigEndian64(bytes + sizeof(uint64_t))};
 }
 
 }  // namespace memtable_internal

@@ -65,10 +65,10 @@ namespace memtable_internal {
 // Orders encoded entries (layout above) by their internal keys.
 struct EntryCompare {
   int operator()(const char* a, const char* b) const;
-  // The first 8 bytes of the entry's user key, big-endian, zero-padded: the
-  // internal order sorts by user key first and bytewise, so a smaller prefix
-  // means a smaller entry (the skiplist's contract).
-  uint64_t OrderPrefix(const char* entry) const;
+  // The first 16 bytes of the entry's user key as two big-endian words,
+  // zero-padded: the internal order sorts by user key first and bytewise,
+  // so a smaller prefix means a smaller entry (the skiplist's contract).
+  SkipListKeyPrefix OrderPrefix(const char* entry) const;
 };
 
 using EntryList = SkipList<EntryCompare>;

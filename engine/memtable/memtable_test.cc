@@ -185,9 +185,13 @@ struct Model {
 };
 
 // Keys of length 0..3 over "abc": short enough to collide often, with every
-// prefix relation ("a" < "aa" < "ab").
+// prefix relation ("a" < "aa" < "ab"). Half of them follow a run of zero
+// digits that ends just before, at or just after the 8- and 16-byte words of
+// the skiplist's order prefix, so keys differ on both sides of each word.
 std::string RandomKey(Random& random) {
+  constexpr size_t kZeroRuns[] = {7, 8, 9, 15, 16, 17};
   std::string key;
+  if (random.OneIn(2)) key.assign(kZeroRuns[random.Uniform(std::size(kZeroRuns))], '0');
   const uint64_t length = random.Uniform(4);
   for (uint64_t i = 0; i < length; ++i) key.push_back(static_cast<char>('a' + random.Uniform(3)));
   return key;

@@ -9,10 +9,15 @@
 //
 // Comparator is a copyable functor: int operator()(const char* a,
 // const char* b) const, negative / zero / positive like memcmp, and
-// uint64_t OrderPrefix(const char* key) const, a summary of a key that is
-// monotone in the order: OrderPrefix(a) < OrderPrefix(b) implies a < b
-// (equal summaries say nothing). Each node keeps its key's summary in its
-// header, so for keys that differ early a search step compares two integers.
+// SkipListKeyPrefix OrderPrefix(const char* key) const, a 16-byte summary of
+// a key that is monotone in the order: OrderPrefix(a) < OrderPrefix(b)
+// implies a < b (equal summaries say nothing). Each node keeps its key's
+// summary in its header, so for keys that differ in their first 16 bytes a
+// search step compares two pairs of integers. Sixteen bytes, not eight:
+// keys often share their first eight (fixed-width numbers, table or tenant
+// prefixes), and then every step paid for a full comparison; with sixteen,
+// random inserts into a 16 MiB memtable of zero-padded decimal keys took
+// about 15% less time (tools/kvbench:memtable_bench: 550-600 to 490-500 ns).
 // What an entry holds is the caller's business; the list only orders and
 // links them.
 //
@@ -64,6 +69,14 @@ namespace kiln {
 inline constexpr int kSkipListMaxHeight = 12;
 // A node reaches level i + 1 with probability 1/kSkipListBranching.
 inline constexpr uint64_t kSkipListBranching = 4;
+
+// A key's order summary (see Comparator above): two words compared in
+// order, high first.
+struct SkipListKeyPrefix {
+  uint64_t high = 0;
+  uint64_t low = 0;
+  friend auto operator<=>(const SkipListKeyPrefix&, const SkipListKeyPrefix&) = default;
+};
 
 template <typename Comparator>
 class SkipList {
@@ -122,7 +135,7 @@ class SkipList {
   Node* NewNode(int height, size_t entry_bytes);
   // Whether node's key orders before key, whose OrderPrefix is key_prefix.
   // The prefixes decide when they differ (Invariant 6).
-  bool KeyIsBefore(const Node* node, const char* key, uint64_t key_prefix) const;
+  bool KeyIsBefore(const Node* node, const char* key, const SkipListKeyPrefix& key_prefix) const;
   int max_height() const { return max_height_.load(std::memory_order_relaxed); }
   // The first node >= key, or null. If prev is given, fills prev[level] with
   // the last node < key at every level below max_height().
@@ -170,9 +183,9 @@ struct SkipList<Comparator>::Node {
   Node* NextRelaxed(int level) { return link(level)->load(std::memory_order_relaxed); }
   void SetNextRelaxed(int level, Node* next) { link(level)->store(next, std::memory_order_relaxed); }
 
-  // compare_.OrderPrefix(key()), set by Insert before the node is linked; 0
-  // for the head, which has no entry.
-  uint64_t prefix = 0;
+  // compare_.OrderPrefix(key()), set by Insert before the node is linked;
+  // zero for the head, which has no entry.
+  SkipListKeyPrefix prefix;
   const int height;
 };
 
@@ -223,7 +236,7 @@ int SkipList<Comparator>::RandomHeight() {
 
 template <typename Comparator>
 bool SkipList<Comparator>::KeyIsBefore(const Node* node, const char* key,
-                                       uint64_t key_prefix) const {
+                                       const SkipListKeyPrefix& key_prefix) const {
   if (node->prefix != key_prefix) {
     KILN_DASSERT((node->prefix < key_prefix) == (compare_(node->key(), key) < 0));
     return node->prefix < key_prefix;
@@ -234,7 +247,7 @@ bool SkipList<Comparator>::KeyIsBefore(const Node* node, const char* key,
 template <typename Comparator>
 typename SkipList<Comparator>::Node* SkipList<Comparator>::FindGreaterOrEqual(const char* key,
                                                                               Node** prev) const {
-  const uint64_t key_prefix = compare_.OrderPrefix(key);
+  const SkipListKeyPrefix key_prefix = compare_.OrderPrefix(key);
   Node* node = head_;
   int level = max_height() - 1;
   // The node a level above found not before key: met again on the way down,
@@ -258,7 +271,7 @@ typename SkipList<Comparator>::Node* SkipList<Comparator>::FindGreaterOrEqual(co
 template <typename Comparator>
 typename SkipList<Comparator>::Node* SkipList<Comparator>::FindLast(const char* key,
                                                                     Bound bound) const {
-  const uint64_t key_prefix = compare_.OrderPrefix(key);
+  const SkipListKeyPrefix key_prefix = compare_.OrderPrefix(key);
   Node* node = head_;
   int level = max_height() - 1;
   // Bounded as in FindGreaterOrEqual.

@@ -37,7 +37,10 @@ struct TestKeyCompare {
     return x < y ? -1 : (x > y ? 1 : 0);
   }
   // Coarse on purpose, so searches take both the prefix and the full path.
-  uint64_t OrderPrefix(const char* key) const { return DecodeTestKey(key) / 16; }
+  SkipListKeyPrefix OrderPrefix(const char* key) const {
+    const uint64_t value = DecodeTestKey(key);
+    return {.high = value / 256, .low = value % 256 / 16};
+  }
 };
 
 }  // namespace kiln::testing

@@ -135,6 +135,11 @@ struct MemGeneration {
 // REQUIRES: the caller serialises inserts into gen.
 [[nodiscard]] absl::StatusOr<DecodedBatchHeader> InsertBatchPayload(std::string_view payload,
                                                                     MemGeneration& gen);
+// Inserts one entry of a payload at its own sequence, as InsertBatchPayload
+// does for each (Corruption under the same conditions).
+[[nodiscard]] absl::Status InsertBatchEntry(MemGeneration& gen, SequenceNumber sequence,
+                                            ValueType type, uint32_t bucket_id,
+                                            std::string_view key, std::string_view value);
 
 // The table layer's options for a bucket's tables.
 TableBuilderOptions TableOptionsFor(const BucketOptions& options);
@@ -203,6 +208,17 @@ class DbImpl final : public Db {
     size_t entries = 0;
     // The WAL payload; its sequence is filled in by the leader.
     std::string payload;
+    // Put, Delete and DeleteRange: payload's one entry as the caller passed
+    // it (alive while the caller waits), so the leader inserts it without
+    // decoding payload back. type kValue, kDeletion (value empty) or
+    // kRangeDeletion (key = begin, value = end).
+    struct Entry {
+      ValueType type = ValueType::kValue;
+      uint32_t bucket_id = 0;
+      std::string_view key;
+      std::string_view value;
+    };
+    std::optional<Entry> single_entry;
     uint64_t user_bytes = 0;
     Durability durability = Durability::kBuffered;
     bool done = false;

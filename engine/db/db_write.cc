@@ -36,18 +36,7 @@ class MemTableInserter final : public BatchHandler {
   explicit MemTableInserter(MemGeneration& gen) : gen_(gen) {}
   absl::Status Apply(SequenceNumber sequence, ValueType type, uint32_t bucket_id,
                      std::string_view key, std::string_view value) override {
-    auto it = gen_.tables.find(bucket_id);
-    if (it == gen_.tables.end()) {
-      return Corruption("batch names unknown bucket " + std::to_string(bucket_id));
-    }
-    if (sequence == 0 || sequence > kMaxSequenceNumber) {
-      return Corruption("batch sequence " + std::to_string(sequence) + " out of range");
-    }
-    if (type == ValueType::kRangeDeletion && !(key < value)) {
-      return Corruption("batch holds an empty range deletion");
-    }
-    it->second->Add(sequence, type, key, value);
-    return absl::OkStatus();
+    return InsertBatchEntry(gen_, sequence, type, bucket_id, key, value);
   }
 
  private:
@@ -76,6 +65,22 @@ WalSyncMode SyncModeFor(Durability durability) {
 }
 
 }  // namespace
+
+absl::Status InsertBatchEntry(MemGeneration& gen, SequenceNumber sequence, ValueType type,
+                              uint32_t bucket_id, std::string_view key, std::string_view value) {
+  auto it = gen.tables.find(bucket_id);
+  if (it == gen.tables.end()) {
+    return Corruption("batch names unknown bucket " + std::to_string(bucket_id));
+  }
+  if (sequence == 0 || sequence > kMaxSequenceNumber) {
+    return Corruption("batch sequence " + std::to_string(sequence) + " out of range");
+  }
+  if (type == ValueType::kRangeDeletion && !(key < value)) {
+    return Corruption("batch holds an empty range deletion");
+  }
+  it->second->Add(sequence, type, key, value);
+  return absl::OkStatus();
+}
 
 absl::StatusOr<DecodedBatchHeader> InsertBatchPayload(std::string_view payload,
                                                       MemGeneration& gen) {
@@ -127,6 +132,10 @@ absl::StatusOr<CommitInfo> DbImpl::WriteOne(ValueType type, uint32_t bucket_id,
   w.entries = 1;
   // A placeholder sequence; the leader sets the real one.
   w.payload = EncodeSingleEntryPayload(type, bucket_id, key, value, /*sequence=*/1);
+  w.single_entry = Writer::Entry{.type = type,
+                                 .bucket_id = bucket_id,
+                                 .key = key,
+                                 .value = type == ValueType::kDeletion ? std::string_view() : value};
   w.user_bytes = key.size() + (type == ValueType::kDeletion ? 0 : value.size());
   return Commit(w, options, absl::InlinedVector<uint32_t, 2>{bucket_id});
 }
@@ -292,6 +301,15 @@ void DbImpl::CommitGroup(Writer& leader) {
   wal_bytes = log->size_bytes() - wal_bytes;
   if (status.ok()) {
     for (Writer* w : group) {
+      if (w->single_entry.has_value()) {
+        // The payload holds the same entry (WriteOne encoded it from these).
+        const Writer::Entry& entry = *w->single_entry;
+        KILN_ASSERT(w->entries == 1);
+        const absl::Status inserted = InsertBatchEntry(*target, w->sequence, entry.type,
+                                                       entry.bucket_id, entry.key, entry.value);
+        KILN_ASSERT_MSG(inserted.ok(), "a validated write failed to apply");
+        continue;
+      }
       absl::StatusOr<DecodedBatchHeader> header = InsertBatchPayload(w->payload, *target);
       KILN_ASSERT_MSG(header.ok(), "a validated batch failed to apply");
     }

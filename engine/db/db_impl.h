@@ -295,7 +295,7 @@ class DbImpl final : public Db {
             ? std::max(MemTableFilter::kBlockBytes, memtable_budget_bytes_ / 2 / 128)
             : 0;
     return std::make_shared<MemTable>(env_.NewRandom("memtable"), env_.memory_hints,
-                                      filter_bytes);
+                                      filter_bytes, arena_block_pool_);
   }
   // Bytes held by the retired memtables in imm_. REQUIRES: mutex_ held.
   size_t RetiredMemoryUsage() const;
@@ -324,6 +324,9 @@ class DbImpl final : public Db {
   void WaitForWriterQueue();
   // Options::memtable_budget_bytes, or tiny under buggify (flush often).
   size_t memtable_budget_bytes_ = 0;
+  // The memtables' large arena blocks, reused across memtables (set at open;
+  // shared with every memtable, which may outlive the database).
+  std::shared_ptr<ArenaBlockPool> arena_block_pool_;
   std::atomic<uint64_t> bytes_read_{0};
   // Stats::tables_skipped_by_prefix.
   std::atomic<uint64_t> tables_skipped_by_prefix_{0};

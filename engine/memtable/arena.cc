@@ -48,7 +48,7 @@ char* Arena::AllocateAligned(size_t size_bytes, size_t alignment) {
   }
   const bool large = block_bytes == kArenaLargeBlockBytes;
   KILN_PROBE(large, "arena: a large block");
-  char* block = NewBlock(block_bytes, large ? kArenaLargeBlockBytes : kArenaMaxAlignment);
+  char* block = large ? NewLargeBlock() : NewBlock(block_bytes, kArenaMaxAlignment);
   free_begin_ = block + size_bytes;
   free_bytes_ = block_bytes - size_bytes;
   return block;
@@ -59,24 +59,42 @@ size_t Arena::SharedBlockBytes() const {
 }
 
 void Arena::BlockDeleter::operator()(char* block) const {
+  if (alignment == kArenaLargeBlockBytes) {
+    if (pool == nullptr || !pool->Give(block)) FreeLargeArenaBlock(block);
+    return;
+  }
   ::operator delete[](block, std::align_val_t(alignment));
 }
 
 char* Arena::NewBlock(size_t size_bytes, size_t alignment) {
   KILN_ASSERT(alignment >= kArenaMaxAlignment);
+  KILN_ASSERT(alignment < kArenaLargeBlockBytes);  // large blocks: NewLargeBlock
   KILN_ASSERT((alignment & (alignment - 1)) == 0);
   char* block = static_cast<char*>(::operator new[](size_bytes, std::align_val_t(alignment)));
-  blocks_.push_back(std::unique_ptr<char, BlockDeleter>(block, BlockDeleter{alignment}));
-  // Before the first touch (the zero-fill), so the pages can start huge.
-  if (alignment == kArenaLargeBlockBytes && hints_ != nullptr) {
-    hints_->PreferHugePages(block, size_bytes);
-  }
+  Keep(block, size_bytes, alignment);
   std::memset(block, 0, size_bytes);
+  return block;
+}
+
+char* Arena::NewLargeBlock() {
+  char* block = pool_ == nullptr ? nullptr : pool_->Take();
+  KILN_PROBE(block != nullptr, "arena: a large block reused from the pool");
+  if (block == nullptr) {
+    block = AllocateLargeArenaBlock();
+    // Before the first touch (the zero-fill), so the pages can start huge.
+    if (hints_ != nullptr) hints_->PreferHugePages(block, kArenaLargeBlockBytes);
+  }
+  Keep(block, kArenaLargeBlockBytes, kArenaLargeBlockBytes);
+  std::memset(block, 0, kArenaLargeBlockBytes);
+  return block;
+}
+
+void Arena::Keep(char* block, size_t size_bytes, size_t alignment) {
+  KILN_ASSERT(PaddingFor(block, alignment) == 0);
+  blocks_.push_back(std::unique_ptr<char, BlockDeleter>(block, BlockDeleter{alignment, pool_.get()}));
   memory_usage_bytes_.store(memory_usage_bytes_.load(std::memory_order_relaxed) + size_bytes +
                                 sizeof(blocks_.back()),
                             std::memory_order_relaxed);
-  KILN_ASSERT(PaddingFor(block, alignment) == 0);
-  return block;
 }
 
 }  // namespace kiln

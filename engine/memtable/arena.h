@@ -10,6 +10,9 @@
 // memtable took about twice as long as with huge pages. Small memtables
 // (tests, tiny budgets) never reach large blocks.
 //
+// With an ArenaBlockPool, large blocks come from the pool when it has one
+// and go back to it when the arena dies (arena_block_pool.h).
+//
 // An allocation larger than a quarter of the current block size gets a block
 // of its own, so at most a quarter of each block is lost to the tail that
 // did not fit. Blocks are zero-filled: no byte the arena hands out was ever
@@ -24,9 +27,11 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "kiln/env.h"
+#include "memtable/arena_block_pool.h"
 
 namespace kiln {
 
@@ -40,8 +45,10 @@ inline constexpr size_t kArenaMaxAlignment = 64;
 
 class Arena {
  public:
-  // hints (nullable, not owned, outlives the arena) sees the large blocks.
-  explicit Arena(const MemoryHints* hints = nullptr) : hints_(hints) {}
+  // hints (nullable, not owned, outlives the arena) sees the large blocks
+  // when they are new; pool (nullable) lends and takes back large blocks.
+  explicit Arena(const MemoryHints* hints = nullptr, std::shared_ptr<ArenaBlockPool> pool = nullptr)
+      : hints_(hints), pool_(std::move(pool)) {}
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
 
@@ -59,15 +66,24 @@ class Arena {
   // A fresh zeroed block of size_bytes, aligned to alignment (a power of two
   // >= kArenaMaxAlignment).
   char* NewBlock(size_t size_bytes, size_t alignment);
+  // A zeroed kArenaLargeBlockBytes block, from the pool if it has one.
+  char* NewLargeBlock();
+  // Holds block until the arena dies and counts it.
+  void Keep(char* block, size_t size_bytes, size_t alignment);
   // The size of the next shared block.
   size_t SharedBlockBytes() const;
 
+  // Large blocks (alignment kArenaLargeBlockBytes) go back to pool, if
+  // any and it has room; others are freed.
   struct BlockDeleter {
     size_t alignment;
+    ArenaBlockPool* pool;
     void operator()(char* block) const;
   };
 
   const MemoryHints* const hints_;
+  // Declared before blocks_, so it outlives the blocks it takes back.
+  const std::shared_ptr<ArenaBlockPool> pool_;
   // The unused tail of the current shared block.
   char* free_begin_ = nullptr;
   size_t free_bytes_ = 0;

@@ -1,12 +1,15 @@
 #include "memtable/arena.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "kiln/random.h"
+#include "memtable/arena_block_pool.h"
 
 namespace kiln {
 namespace {
@@ -116,6 +119,87 @@ TEST(ArenaTest, WithoutHintsLargeBlocksAreStillUsed) {
   Arena arena;
   while (arena.MemoryUsage() < 2 * kArenaLargeBlockBytes) arena.Allocate(1000);
   EXPECT_LT(arena.MemoryUsage(), 3 * kArenaLargeBlockBytes);
+}
+
+// Allocates from arena until it holds at least large_blocks large blocks,
+// checking every allocation is zeroed and then filling it with fill.
+void FillLargeBlocks(Arena& arena, size_t large_blocks, char fill) {
+  constexpr size_t kEntryBytes = 4000;
+  // Bounded: each allocation adds kEntryBytes to the usage.
+  while (arena.MemoryUsage() < (large_blocks + 1) * kArenaLargeBlockBytes) {
+    char* entry = arena.AllocateAligned(kEntryBytes, 8);
+    for (size_t b = 0; b < kEntryBytes; ++b) ASSERT_EQ(entry[b], 0);
+    std::memset(entry, fill, kEntryBytes);
+  }
+}
+
+TEST(ArenaBlockPoolTest, KeepsUpToItsCapacityAndHandsBlocksBack) {
+  ArenaBlockPool pool(2);
+  EXPECT_EQ(pool.Take(), nullptr);
+  char* first = AllocateLargeArenaBlock();
+  char* second = AllocateLargeArenaBlock();
+  char* third = AllocateLargeArenaBlock();
+  EXPECT_TRUE(pool.Give(first));
+  EXPECT_TRUE(pool.Give(second));
+  EXPECT_FALSE(pool.Give(third));  // full: the caller keeps it
+  FreeLargeArenaBlock(third);
+  EXPECT_EQ(pool.pooled_blocks(), 2u);
+  std::vector<char*> taken = {pool.Take(), pool.Take()};
+  std::sort(taken.begin(), taken.end());
+  std::vector<char*> given = {first, second};
+  std::sort(given.begin(), given.end());
+  EXPECT_EQ(taken, given);
+  EXPECT_EQ(pool.Take(), nullptr);
+  EXPECT_TRUE(pool.Give(taken[0]));  // the pool frees what it holds at the end
+  FreeLargeArenaBlock(taken[1]);
+}
+
+TEST(ArenaBlockPoolTest, ANewArenaReusesADeadArenasLargeBlocksZeroed) {
+  auto pool = std::make_shared<ArenaBlockPool>(8);
+  RecordingHints hints;
+  {
+    Arena first(&hints, pool);
+    FillLargeBlocks(first, 3, 0x5A);
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+  const size_t new_blocks = hints.hinted.size();
+  ASSERT_GE(new_blocks, 3u);
+  EXPECT_EQ(pool->pooled_blocks(), new_blocks);
+  {
+    // The same number of large blocks again: all from the pool (no new
+    // block, so no hint), and every byte handed out reads zero.
+    Arena second(&hints, pool);
+    FillLargeBlocks(second, 3, 0x3C);
+    if (::testing::Test::HasFatalFailure()) return;
+    EXPECT_EQ(hints.hinted.size(), new_blocks);
+    EXPECT_EQ(pool->pooled_blocks(), 0u);
+  }
+  EXPECT_EQ(pool->pooled_blocks(), new_blocks);
+}
+
+TEST(ArenaBlockPoolTest, AFullPoolFreesAndTheArenaKeepsThePoolAlive) {
+  auto pool = std::make_shared<ArenaBlockPool>(1);
+  {
+    Arena arena(nullptr, pool);
+    FillLargeBlocks(arena, 3, 0x11);
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+  EXPECT_EQ(pool->pooled_blocks(), 1u);  // the rest were freed
+  Arena orphan(nullptr, pool);
+  std::weak_ptr<ArenaBlockPool> watcher = pool;
+  pool.reset();  // the database went away; its memtable's arena did not
+  EXPECT_FALSE(watcher.expired());
+  FillLargeBlocks(orphan, 2, 0x22);
+}
+
+TEST(ArenaBlockPoolTest, ZeroCapacityPoolsNothing) {
+  auto pool = std::make_shared<ArenaBlockPool>(0);
+  {
+    Arena arena(nullptr, pool);
+    FillLargeBlocks(arena, 1, 0x33);
+  }
+  EXPECT_EQ(pool->pooled_blocks(), 0u);
+  EXPECT_EQ(pool->Take(), nullptr);
 }
 
 TEST(ArenaDeathTest, RejectsBadRequests) {

@@ -127,9 +127,10 @@ std::unique_ptr<InternalIterator> MemTable::NewIterator() const {
   return std::make_unique<EntryListIterator>(points_);
 }
 
-MemTable::MemTable(Random random, const MemoryHints* hints, size_t filter_bytes)
-    : arena_(hints),
-      values_(hints),
+MemTable::MemTable(Random random, const MemoryHints* hints, size_t filter_bytes,
+                   const std::shared_ptr<ArenaBlockPool>& pool)
+    : arena_(hints, pool),
+      values_(hints, pool),
       points_(memtable_internal::EntryCompare{}, arena_, Random(random.Next())),
       range_tombstones_(memtable_internal::EntryCompare{}, arena_, Random(random.Next())),
       filter_bytes_(filter_bytes) {

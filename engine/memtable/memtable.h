@@ -82,8 +82,10 @@ class MemTable {
   // blocks (arena.h).
   // filter_bytes: the size of the point-key filter (MemTableFilter) the
   // memtable builds once it holds filter_after_bytes(); 0: none. A filter of
-  // B bytes is sized for a memtable of 16 B bytes.
-  explicit MemTable(Random random, const MemoryHints* hints = nullptr, size_t filter_bytes = 0);
+  // B bytes is sized for a memtable of 16 B bytes. pool (nullable) lends the
+  // arenas large blocks and takes them back when the memtable dies.
+  explicit MemTable(Random random, const MemoryHints* hints = nullptr, size_t filter_bytes = 0,
+                    const std::shared_ptr<ArenaBlockPool>& pool = nullptr);
   MemTable(const MemTable&) = delete;
   MemTable& operator=(const MemTable&) = delete;
 

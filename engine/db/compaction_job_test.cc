@@ -717,20 +717,21 @@ TEST_P(CompactionJobTest, InjectedFaultLeavesNoOutputs) {
           nth % 2 == 0 ? faultfs::FaultKind::kEio : faultfs::FaultKind::kShortWrite;
       faultfs::FaultRule rule{
           .name = "table-write",
+          // A table takes few appends (its write buffer): fault an early one.
           .when = {.ops = {faultfs::FileOp::kAppend, faultfs::FileOp::kWrite},
                    .file_kinds = {FileKind::kTable},
-                   .nth = nth},
+                   .nth = 1 + nth % 2},
           .kind = kind};
       if (nth % 3 == 0) {
         rule.when.ops = {faultfs::FileOp::kSyncData};
-        rule.when.nth = 1 + nth / 3;
+        rule.when.nth = 1 + nth / 6;
         rule.kind = faultfs::FaultKind::kSyncLosesData;
       }
       absl::StatusOr<faultfs::RuleId> id = simulator()->faults().AddRule(rule);
       ASSERT_TRUE(id.ok()) << id.status();
       const uint64_t faults_before = simulator()->faults().fault_count();
       CompactionJobInput job = MakeInput(input);
-      job.target_file_size_bytes = 1 + random.Uniform(1024);
+      job.target_file_size_bytes = 1 + random.Uniform(256);
       absl::StatusOr<CompactionJobResult> result = RunCompactionJob(std::move(job));
       simulator()->faults().RemoveRule(*id);
       if (simulator()->faults().fault_count() > faults_before) {

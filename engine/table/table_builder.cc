@@ -137,12 +137,26 @@ absl::StatusOr<BlockHandle> TableBuilder::WriteBlock(std::string_view raw,
                                                      CompressionType compression) {
   if (!status_.ok()) return status_;
   const std::string sealed = SealBlock(raw, compression);
-  // One Append per block: a failed write leaves no half-indexed block behind.
-  status_ = file_->Append(sealed);
-  if (!status_.ok()) return status_;
   const BlockHandle handle{.offset = offset_, .size_bytes = sealed.size() - kBlockTrailerBytes};
-  offset_ += sealed.size();
+  KILN_RETURN_IF_ERROR(Write(sealed, /*final=*/false));
   return handle;
+}
+
+absl::Status TableBuilder::Write(std::string_view bytes, bool final) {
+  if (!status_.ok()) return status_;
+  KILN_ASSERT(write_buffer_.size() < kTableWriteBufferBytes);
+  write_buffer_.append(bytes);
+  offset_ += bytes.size();
+  if (!final && write_buffer_.size() < kTableWriteBufferBytes) return absl::OkStatus();
+  // Whole pages only (the file so far is whole pages, so each write starts
+  // on a page boundary), unless this is the table's end.
+  const size_t append_bytes =
+      final ? write_buffer_.size()
+            : write_buffer_.size() / kTableWritePageBytes * kTableWritePageBytes;
+  status_ = file_->Append(std::string_view(write_buffer_).substr(0, append_bytes));
+  write_buffer_.erase(0, append_bytes);
+  KILN_ASSERT(write_buffer_.size() < kTableWriteBufferBytes);
+  return status_;
 }
 
 absl::Status TableBuilder::FlushDataBlock() {
@@ -187,6 +201,8 @@ absl::StatusOr<BlockHandle> TableBuilder::WriteRangeTombstones() {
 absl::StatusOr<uint64_t> TableBuilder::Finish() {
   KILN_ASSERT(!finished_);
   finished_ = true;
+  // A failed write may have left the data block sealed but unwritten.
+  if (!status_.ok()) return status_;
   KILN_RETURN_IF_ERROR(FlushDataBlock());
   if (pending_index_entry_) {
     index_block_.Add(last_key_, EncodedHandle(pending_handle_));
@@ -219,9 +235,9 @@ absl::StatusOr<uint64_t> TableBuilder::Finish() {
   KILN_ASSIGN_OR_RETURN(const BlockHandle metaindex_handle,
                         WriteBlock(metaindex.Finish(), CompressionType::kNone));
 
-  status_ = file_->Append(EncodeFooter({.metaindex = metaindex_handle, .index = index_handle}));
-  if (!status_.ok()) return status_;
-  offset_ += kFooterBytes;
+  KILN_RETURN_IF_ERROR(Write(EncodeFooter({.metaindex = metaindex_handle, .index = index_handle}),
+                            /*final=*/true));
+  KILN_ASSERT(write_buffer_.empty());
   return offset_;
 }
 

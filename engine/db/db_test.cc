@@ -341,6 +341,28 @@ TEST_P(DbTest, BackgroundMaintenanceAgreesWithAModel) {
   });
 }
 
+TEST_P(DbTest, WaitingForAFlushCountsAsAStall) {
+  if (!simulated()) GTEST_SKIP() << "whether a writer waits depends on OS thread timing";
+  RunInEnv([&] {
+    Options options = SmallTreeOptions(BaseOptions());
+    options.background_tasks = 1;
+    // No L0 slowdown or stop: only the memtable budget can hold writers up.
+    options.l0_slowdown_trigger = 1 << 20;
+    options.l0_stop_trigger = 1 << 20;
+    std::unique_ptr<Db> db = OpenDb(options);
+    ASSERT_NE(db, nullptr);
+    const std::string value(100, 'v');
+    // Writes never yield until they must wait, so they outrun the flushes.
+    for (int i = 0; i < 500; ++i) {
+      ASSERT_TRUE(db->Put("key" + std::to_string(i), value).ok());
+    }
+    const Stats stats = db->GetStats();
+    EXPECT_GT(stats.flushes, 2u);
+    EXPECT_GT(stats.stalls, 0u);
+    ASSERT_TRUE(db->Close().ok());
+  });
+}
+
 TEST_P(DbTest, MappedTableReadsAgreeWithAModel) {
   RunInEnv([&] {
     Options options = SmallTreeOptions(BaseOptions());

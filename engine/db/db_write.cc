@@ -423,8 +423,12 @@ absl::Status DbImpl::MakeRoomForWrite(bool force_switch) {
     if (imm_.size() >= kMaxImmutableGenerations || over_budget) {
       KILN_PROBE(true, "db: writer waits for a memtable flush");
       if (background || flush_running_) {
+        if (!counted_stall) ++stats_.stalls;
+        counted_stall = true;
+        const uint64_t start_ns = env_.clock->MonotonicNs();
         kick_once();
         bg_cv_->Wait();
+        stats_.stall_time_ns += env_.clock->MonotonicNs() - start_ns;
       } else {
         // Manual maintenance: flush here rather than let memory grow.
         KILN_RETURN_IF_ERROR(FlushOldestImmutable());

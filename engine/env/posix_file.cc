@@ -295,6 +295,12 @@ class PosixFile final : public File {
     map.address = address;
     map.map_offset = map_offset;
     map.map_bytes = map_bytes;
+    // Fault the whole map in now, writable, in one call: page by page, the
+    // faults on a fresh reservation were 5% of the fillrandom writer thread
+    // (kvbench fillrandom +6%). The populated zeros are dirty, so the next
+    // sync writes them too: once per reservation. Only a hint: an older
+    // kernel refuses it (EINVAL) and the appends fault as before.
+    (void)::madvise(address, map_bytes, MADV_POPULATE_WRITE);
     if (was_mapped && map_offset > unmapped_from) {
       // Only a hint (see StartWriteback); a real I/O problem surfaces at Sync.
       (void)RetryOnInterrupt([&] {

@@ -715,13 +715,12 @@ TEST_P(CompactionJobTest, InjectedFaultLeavesNoOutputs) {
           RandomHistory(random, {.max_entries = 80, .max_tombstones = 3}, used_sequences);
       const faultfs::FaultKind kind =
           nth % 2 == 0 ? faultfs::FaultKind::kEio : faultfs::FaultKind::kShortWrite;
-      faultfs::FaultRule rule{
-          .name = "table-write",
-          // A table takes few appends (its write buffer): fault an early one.
-          .when = {.ops = {faultfs::FileOp::kAppend, faultfs::FileOp::kWrite},
-                   .file_kinds = {FileKind::kTable},
-                   .nth = 1 + nth % 2},
-          .kind = kind};
+      faultfs::FaultRule rule{.name = "table-write",
+                              // A table takes few appends (its write buffer): fault an early one.
+                              .when = {.ops = {faultfs::FileOp::kAppend, faultfs::FileOp::kWrite},
+                                       .file_kinds = {FileKind::kTable},
+                                       .nth = 1 + nth % 2},
+                              .kind = kind};
       if (nth % 3 == 0) {
         rule.when.ops = {faultfs::FileOp::kSyncData};
         rule.when.nth = 1 + nth / 6;

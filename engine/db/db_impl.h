@@ -294,8 +294,8 @@ class DbImpl final : public Db {
         options_.memtable_filter
             ? std::max(MemTableFilter::kBlockBytes, memtable_budget_bytes_ / 2 / 128)
             : 0;
-    return std::make_shared<MemTable>(env_.NewRandom("memtable"), env_.memory_hints,
-                                      filter_bytes, arena_block_pool_);
+    return std::make_shared<MemTable>(env_.NewRandom("memtable"), env_.memory_hints, filter_bytes,
+                                      arena_block_pool_);
   }
   // Bytes held by the retired memtables in imm_. REQUIRES: mutex_ held.
   size_t RetiredMemoryUsage() const;

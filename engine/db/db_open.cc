@@ -102,8 +102,8 @@ absl::Status DbImpl::OpenImpl() {
       KILN_BUGGIFY ? kBuggifyMemTableBudgetBytes : options_.memtable_budget_bytes;
   // Room for one memtable's large blocks (the active one switches at half
   // the budget): what a flushed memtable frees, the next one takes.
-  arena_block_pool_ = std::make_shared<ArenaBlockPool>(std::min(
-      kArenaBlockPoolMaxBlocks, memtable_budget_bytes_ / 2 / kArenaLargeBlockBytes));
+  arena_block_pool_ = std::make_shared<ArenaBlockPool>(
+      std::min(kArenaBlockPoolMaxBlocks, memtable_budget_bytes_ / 2 / kArenaLargeBlockBytes));
   KILN_ASSIGN_OR_RETURN(bool dir_exists, fs.Exists(dbname_));
   if (!dir_exists) {
     if (!options_.create_if_missing || options_.read_only) {

@@ -132,10 +132,11 @@ absl::StatusOr<CommitInfo> DbImpl::WriteOne(ValueType type, uint32_t bucket_id,
   w.entries = 1;
   // A placeholder sequence; the leader sets the real one.
   w.payload = EncodeSingleEntryPayload(type, bucket_id, key, value, /*sequence=*/1);
-  w.single_entry = Writer::Entry{.type = type,
-                                 .bucket_id = bucket_id,
-                                 .key = key,
-                                 .value = type == ValueType::kDeletion ? std::string_view() : value};
+  w.single_entry =
+      Writer::Entry{.type = type,
+                    .bucket_id = bucket_id,
+                    .key = key,
+                    .value = type == ValueType::kDeletion ? std::string_view() : value};
   w.user_bytes = key.size() + (type == ValueType::kDeletion ? 0 : value.size());
   return Commit(w, options, absl::InlinedVector<uint32_t, 2>{bucket_id});
 }

@@ -91,10 +91,11 @@ char* Arena::NewLargeBlock() {
 
 void Arena::Keep(char* block, size_t size_bytes, size_t alignment) {
   KILN_ASSERT(PaddingFor(block, alignment) == 0);
-  blocks_.push_back(std::unique_ptr<char, BlockDeleter>(block, BlockDeleter{alignment, pool_.get()}));
-  memory_usage_bytes_.store(memory_usage_bytes_.load(std::memory_order_relaxed) + size_bytes +
-                                sizeof(blocks_.back()),
-                            std::memory_order_relaxed);
+  blocks_.push_back(
+      std::unique_ptr<char, BlockDeleter>(block, BlockDeleter{alignment, pool_.get()}));
+  memory_usage_bytes_.store(
+      memory_usage_bytes_.load(std::memory_order_relaxed) + size_bytes + sizeof(blocks_.back()),
+      std::memory_order_relaxed);
 }
 
 }  // namespace kiln

@@ -23,8 +23,8 @@
 //
 // Invariants:
 //   1. Nothing is ever removed or changed once inserted: a node and the
-//      entry inside it live until the list (and its arena) is destroyed. This is what lets readers go without locks: whatever
-//      node a reader holds stays valid.
+//      entry inside it live until the list (and its arena) is destroyed. This is what lets readers
+//      go without locks: whatever node a reader holds stays valid.
 //   2. At every level the linked nodes are in strictly increasing comparator
 //      order; no two entries compare equal.
 //   3. The nodes linked at level i + 1 are a subset of those linked at level

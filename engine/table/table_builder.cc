@@ -236,7 +236,7 @@ absl::StatusOr<uint64_t> TableBuilder::Finish() {
                         WriteBlock(metaindex.Finish(), CompressionType::kNone));
 
   KILN_RETURN_IF_ERROR(Write(EncodeFooter({.metaindex = metaindex_handle, .index = index_handle}),
-                            /*final=*/true));
+                             /*final=*/true));
   KILN_ASSERT(write_buffer_.empty());
   return offset_;
 }

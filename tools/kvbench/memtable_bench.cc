@@ -38,8 +38,7 @@ struct Timings {
 };
 
 double NsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start)
-      .count();
+  return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count();
 }
 
 // Inserts keys into a fresh memtable, then scans it in order copying every

@@ -49,7 +49,8 @@ struct Stats {
   uint64_t flushes = 0;
   uint64_t compactions = 0;
   uint64_t table_bytes_written = 0;  // by flushes and compactions
-  uint64_t stalls = 0;  // writers slowed, stopped by L0 depth, or waiting for a flush
+  // Writers slowed or stopped by L0 depth, or waiting for a memtable flush.
+  uint64_t stalls = 0;
   uint64_t stall_time_ns = 0;
   uint64_t cache_hits = 0;
   uint64_t cache_misses = 0;

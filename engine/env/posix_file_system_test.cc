@@ -156,6 +156,29 @@ TEST_F(PosixFileSystemTest, MappedAppendsReserveAheadAndCloseTrimsTheReservation
   EXPECT_EQ(*fs_.FileSize(Path("log")), expected.size());
 }
 
+// A sync unmaps the pages appends have filled; appends after it, within the
+// same reservation and beyond it, land where they belong.
+TEST_F(PosixFileSystemTest, MappedAppendsCarryOnAcrossSyncs) {
+  std::unique_ptr<File> file = Open("log", OpenMode::kCreate);
+  ASSERT_TRUE(file->MapAppends(16384).ok());
+  std::string expected;
+  // Sizes that leave the end mid-page, on a page boundary, at the end of
+  // the reservation, and past it.
+  for (const size_t size : {100, 3996, 5000, 7288, 1, 20000, 4095}) {
+    const std::string record(size, static_cast<char>('a' + size % 26));
+    ASSERT_TRUE(file->Append(record).ok());
+    expected += record;
+    ASSERT_TRUE((expected.size() % 2 == 0 ? file->SyncData() : file->Sync()).ok());
+    std::string through_handle(expected.size(), 'x');
+    ASSERT_EQ(*file->Read(0, std::span<char>(through_handle.data(), through_handle.size())),
+              expected.size());
+    EXPECT_EQ(through_handle, expected) << "after " << expected.size() << " bytes";
+    EXPECT_EQ(Contents("log").substr(0, expected.size()), expected);
+  }
+  ASSERT_TRUE(file->Close().ok());
+  EXPECT_EQ(Contents("log"), expected);
+}
+
 // A reservation the disk refuses fails only that append: the next one that
 // fits what is already reserved maps it again and succeeds. A child process
 // with a 4 KiB file size limit makes posix_fallocate fail (EFBIG).

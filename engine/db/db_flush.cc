@@ -41,8 +41,8 @@ absl::StatusOr<std::optional<FileMetaData>> DbImpl::WriteLevel0Table(const MemTa
     TableBuilder builder(TableOptionsFor(options), file.get(), path);
     std::unique_ptr<InternalIterator> it = mem.NewIterator();
     for (it->SeekToFirst(); it->Valid() && status.ok(); it->Next()) {
-      if (meta.smallest.empty()) meta.smallest = std::string(it->key());
-      meta.largest = std::string(it->key());
+      if (meta.smallest.empty()) meta.smallest.assign(it->key());
+      meta.largest.assign(it->key());  // reuses its buffer: no allocation per entry
       status = builder.Add(it->key(), it->value());
     }
     // The file's key range must cover what its tombstones delete, so that

@@ -234,9 +234,13 @@ int SkipList<Comparator>::RandomHeight() {
   return height;
 }
 
+// Always inlined: called out of line (as g++ chose), the prefix pair went
+// through memory on every search step; inlined, random inserts took 5-7%
+// less time (memtable_bench, six alternating runs: 607-668 ns against
+// 665-710 ns).
 template <typename Comparator>
-bool SkipList<Comparator>::KeyIsBefore(const Node* node, const char* key,
-                                       const SkipListKeyPrefix& key_prefix) const {
+[[gnu::always_inline]] inline bool SkipList<Comparator>::KeyIsBefore(
+    const Node* node, const char* key, const SkipListKeyPrefix& key_prefix) const {
   if (node->prefix != key_prefix) {
     KILN_DASSERT((node->prefix < key_prefix) == (compare_(node->key(), key) < 0));
     return node->prefix < key_prefix;

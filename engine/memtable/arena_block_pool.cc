@@ -17,9 +17,9 @@ void FreeLargeArenaBlock(char* block) {
 }
 
 ArenaBlockPool::ArenaBlockPool(size_t capacity)
+    // make_unique value-initialises the slots: all null.
     : capacity_(capacity), slots_(std::make_unique<std::atomic<char*>[]>(capacity)) {
   KILN_ASSERT(capacity <= kArenaBlockPoolMaxBlocks);
-  for (size_t i = 0; i < capacity_; ++i) slots_[i].store(nullptr, std::memory_order_relaxed);
 }
 
 ArenaBlockPool::~ArenaBlockPool() {

@@ -20,6 +20,7 @@
 #include "table/format.h"
 #include "table/table_builder.h"
 #include "table/table_reader.h"
+#include "testing/recording_file.h"
 #include "testing/test_env.h"
 #include "util/status_macros.h"
 
@@ -721,31 +722,7 @@ TEST_P(TableTest, ConcurrentReadersShareOneTable) {
 
 KILN_INSTANTIATE_ENV_TEST(TableTest);
 
-// Keeps every append, to check how a builder writes.
-class RecordingFile final : public File {
- public:
-  absl::StatusOr<size_t> Read(uint64_t, std::span<char>) override { return size_t{0}; }
-  absl::Status Write(uint64_t, std::string_view) override {
-    return absl::FailedPreconditionError("a table is only appended");
-  }
-  absl::Status Append(std::string_view data) override {
-    if (appends.size() == fail_append) return IOError("injected append failure");
-    appends.emplace_back(data);
-    return absl::OkStatus();
-  }
-  absl::Status Truncate(uint64_t) override { return absl::OkStatus(); }
-  absl::Status Sync() override { return absl::OkStatus(); }
-  absl::Status SyncData() override { return absl::OkStatus(); }
-  absl::StatusOr<uint64_t> Size() override {
-    uint64_t size = 0;
-    for (const std::string& append : appends) size += append.size();
-    return size;
-  }
-  absl::Status Close() override { return absl::OkStatus(); }
-
-  std::vector<std::string> appends;
-  size_t fail_append = SIZE_MAX;  // which append fails, if any
-};
+using testing::RecordingFile;
 
 // Adds entries with 100-byte values until the table holds about bytes.
 absl::Status AddEntries(TableBuilder& builder, uint64_t bytes) {
@@ -764,32 +741,31 @@ TEST(TableBuilderTest, AppendsWholePagesUntilTheLastAppend) {
   TableBuilder builder({.compression = CompressionType::kNone}, &file, "t.sst");
   ASSERT_TRUE(AddEntries(builder, 3 * kTableWriteBufferBytes).ok());
   // Nothing reaches the file until a buffer's worth is sealed.
-  ASSERT_GE(file.appends.size(), 2u);
+  ASSERT_GE(file.appends().size(), 2u);
   absl::StatusOr<uint64_t> size = builder.Finish();
   ASSERT_TRUE(size.ok()) << size.status();
-  ASSERT_GE(file.appends.size(), 4u);
+  ASSERT_GE(file.appends().size(), 4u);
   uint64_t appended = 0;
-  for (size_t i = 0; i + 1 < file.appends.size(); ++i) {
-    EXPECT_EQ(file.appends[i].size() % kTableWritePageBytes, 0u) << "append " << i;
-    EXPECT_GE(file.appends[i].size(), kTableWriteBufferBytes - kTableWritePageBytes);
-    EXPECT_LE(file.appends[i].size(), kTableWriteBufferBytes + kTableWritePageBytes);
-    appended += file.appends[i].size();
+  for (size_t i = 0; i + 1 < file.appends().size(); ++i) {
+    EXPECT_EQ(file.appends()[i].size() % kTableWritePageBytes, 0u) << "append " << i;
+    EXPECT_GE(file.appends()[i].size(), kTableWriteBufferBytes - kTableWritePageBytes);
+    EXPECT_LE(file.appends()[i].size(), kTableWriteBufferBytes + kTableWritePageBytes);
+    appended += file.appends()[i].size();
   }
-  appended += file.appends.back().size();
+  appended += file.appends().back().size();
   EXPECT_EQ(appended, *size);
   EXPECT_EQ(builder.file_size_bytes(), *size);
 }
 
 TEST(TableBuilderTest, AFailedAppendIsStickyAndReturnedByFinish) {
-  RecordingFile file;
-  file.fail_append = 1;
+  RecordingFile file(/*fail_from=*/1);
   TableBuilder builder({.compression = CompressionType::kNone}, &file, "t.sst");
   const absl::Status added = AddEntries(builder, 3 * kTableWriteBufferBytes);
   EXPECT_TRUE(IsIOError(added)) << added;
-  EXPECT_EQ(file.appends.size(), 1u);
+  EXPECT_EQ(file.appends().size(), 1u);
   absl::StatusOr<uint64_t> size = builder.Finish();
   EXPECT_TRUE(IsIOError(size.status())) << size.status();
-  EXPECT_EQ(file.appends.size(), 1u);
+  EXPECT_EQ(file.appends().size(), 1u);
 }
 
 }  // namespace

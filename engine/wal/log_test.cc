@@ -16,6 +16,7 @@
 #include "kiln/random.h"
 #include "kiln/status.h"
 #include "sim/simulator.h"
+#include "testing/recording_file.h"
 #include "testing/test_env.h"
 #include "util/checksum.h"
 #include "util/coding.h"
@@ -718,43 +719,11 @@ TEST_P(LogTest, AZeroHoleOfAnyLengthIsJudgedByTheRecordAfterIt) {
 
 KILN_INSTANTIATE_ENV_TEST(LogTest);
 
-// A file whose appends fail from the n-th on, to check the writer's sticky error.
-class FailingFile : public File {
- public:
-  explicit FailingFile(int appends_before_failure) : appends_left_(appends_before_failure) {}
-  absl::StatusOr<size_t> Read(uint64_t, std::span<char>) override { return size_t{0}; }
-  absl::Status Write(uint64_t, std::string_view) override { return absl::OkStatus(); }
-  absl::Status Append(std::string_view data) override {
-    ++appends_;
-    if (appends_left_ == 0) return IOError("injected append failure");
-    --appends_left_;
-    size_bytes_ += data.size();
-    return absl::OkStatus();
-  }
-  absl::Status Truncate(uint64_t) override { return absl::OkStatus(); }
-  absl::Status Sync() override { return absl::OkStatus(); }
-  absl::Status SyncData() override { return absl::OkStatus(); }
-  absl::StatusOr<uint64_t> Size() override { return size_bytes_; }
-  absl::Status Close() override { return absl::OkStatus(); }
-
-  absl::Status StartWriteback(uint64_t offset, uint64_t size_bytes) override {
-    writebacks_.push_back({offset, size_bytes});
-    return absl::OkStatus();
-  }
-
-  int appends() const { return appends_; }
-  const std::vector<std::pair<uint64_t, uint64_t>>& writebacks() const { return writebacks_; }
-
- private:
-  std::vector<std::pair<uint64_t, uint64_t>> writebacks_;
-  int appends_left_;
-  int appends_ = 0;
-  uint64_t size_bytes_ = 0;
-};
+using testing::RecordingFile;
 
 TEST(LogWriterTest, WritebackIsHintedInContiguousChunksUntilASync) {
-  auto owned = std::make_unique<FailingFile>(1 << 20);
-  FailingFile* file = owned.get();
+  auto owned = std::make_unique<RecordingFile>(1 << 20);
+  RecordingFile* file = owned.get();
   LogWriter writer(std::move(owned), kLogNumber, 0);
   const std::string payload(10'000, 'p');
   // Bounded: about 3 MiB of records.
@@ -778,8 +747,8 @@ TEST(LogWriterTest, WritebackIsHintedInContiguousChunksUntilASync) {
 }
 
 TEST(LogWriterTest, AFailedAppendBreaksTheWriterForGood) {
-  auto owned = std::make_unique<FailingFile>(1);
-  FailingFile* file = owned.get();
+  auto owned = std::make_unique<RecordingFile>(1);
+  RecordingFile* file = owned.get();
   LogWriter writer(std::move(owned), kLogNumber, 0);
   ASSERT_TRUE(writer.AddRecord("ok").ok());
   const uint64_t size = writer.size_bytes();
@@ -788,7 +757,7 @@ TEST(LogWriterTest, AFailedAppendBreaksTheWriterForGood) {
   EXPECT_TRUE(IsIOError(failed)) << failed;
   EXPECT_EQ(writer.AddRecord("refused").code(), failed.code());
   EXPECT_EQ(writer.Sync(WalSyncMode::kSyncAll).code(), failed.code());
-  EXPECT_EQ(file->appends(), 2) << "the refused record never reached the file";
+  EXPECT_EQ(file->append_calls(), 2) << "the refused record never reached the file";
   EXPECT_EQ(writer.size_bytes(), size);
   EXPECT_EQ(writer.synced_bytes(), 0u);
   EXPECT_TRUE(writer.Close().ok());
@@ -799,29 +768,29 @@ TEST(LogWriterTest, AFailedAppendBreaksTheWriterForGood) {
 // end of what survived (dst seed 739: a torn two-record write read back as
 // corruption in the middle of the log).
 TEST(LogWriterTest, RecordsAddedTogetherTakeOneAppendEach) {
-  auto owned = std::make_unique<FailingFile>(1 << 20);
-  FailingFile* file = owned.get();
+  auto owned = std::make_unique<RecordingFile>(1 << 20);
+  RecordingFile* file = owned.get();
   LogWriter writer(std::move(owned), kLogNumber, 0);
   const std::vector<std::string_view> group = {"one", "two", "three"};
   ASSERT_TRUE(writer.AddRecords(group).ok());
-  EXPECT_EQ(file->appends(), 3);
+  EXPECT_EQ(file->append_calls(), 3);
   EXPECT_EQ(writer.size_bytes(), kWalFileHeaderBytes + 3 * kWalRecordHeaderBytes + 11);
   ASSERT_TRUE(writer.AddRecords(group).ok());
-  EXPECT_EQ(file->appends(), 6);
+  EXPECT_EQ(file->append_calls(), 6);
   EXPECT_EQ(writer.size_bytes(), kWalFileHeaderBytes + 6 * kWalRecordHeaderBytes + 22);
 }
 
 TEST(LogWriterTest, AGroupThatFailsPartwayKeepsWhatWasWrittenAndBreaksTheWriter) {
-  auto owned = std::make_unique<FailingFile>(2);
-  FailingFile* file = owned.get();
+  auto owned = std::make_unique<RecordingFile>(2);
+  RecordingFile* file = owned.get();
   LogWriter writer(std::move(owned), kLogNumber, 0);
   const std::vector<std::string_view> group = {"one", "two", "three"};
   const absl::Status failed = writer.AddRecords(group);
   EXPECT_TRUE(IsIOError(failed)) << failed;
-  EXPECT_EQ(file->appends(), 3);  // two written, the third failed
+  EXPECT_EQ(file->append_calls(), 3);  // two written, the third failed
   EXPECT_EQ(writer.size_bytes(), kWalFileHeaderBytes + 2 * kWalRecordHeaderBytes + 6);
   EXPECT_EQ(writer.AddRecords(group).code(), failed.code());
-  EXPECT_EQ(file->appends(), 3) << "a broken writer wrote again";
+  EXPECT_EQ(file->append_calls(), 3) << "a broken writer wrote again";
 }
 
 TEST(LogFormatTest, HeadersRoundTripAndRejectEveryFlippedBit) {

@@ -174,10 +174,9 @@ absl::Status DbImpl::Flush() {
   KILN_RETURN_IF_ERROR(CheckOpen());
   if (options_.read_only) return absl::FailedPreconditionError("the database is read-only");
   if (!sticky_error_.ok()) return sticky_error_;
-  EnqueueAndWait(w);
-  KILN_ASSERT(!w.done);
+  WaitToLead(w);
   absl::Status status = MakeRoomForWrite(/*force_switch=*/true);
-  FinishGroup(1, status);
+  WakeWriters(FinishGroup(1, status));
   KILN_RETURN_IF_ERROR(status);
   // Every generation retired so far holds only writes committed before now.
   const uint64_t target = imm_.empty() ? flushed_generation_id_ : imm_.back()->id;

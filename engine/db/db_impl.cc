@@ -143,10 +143,9 @@ absl::StatusOr<Bucket*> DbImpl::GetOrCreateBucket(std::string_view name,
   // without the mutex: wait for the front of the writer queue like a write.
   Writer w;
   w.kind = Writer::Kind::kBucket;
-  EnqueueAndWait(w);
-  KILN_ASSERT(!w.done);
+  WaitToLead(w);
   absl::StatusOr<Bucket*> created = CreateBucketLocked(name, options);
-  FinishGroup(1, created.status());
+  WakeWriters(FinishGroup(1, created.status()));
   return created;
 }
 

@@ -201,6 +201,7 @@ class DbImpl final : public Db {
  private:
   // A task waiting in the commit queue: a batch to commit, or a barrier that
   // needs exclusive use of the WAL (a sync, a forced memtable switch).
+  struct Parking;
   struct Writer {
     enum class Kind : uint8_t { kBatch, kPersist, kSwitch, kBucket };
     Kind kind = Kind::kBatch;
@@ -221,11 +222,32 @@ class DbImpl final : public Db {
     std::optional<Entry> single_entry;
     uint64_t user_bytes = 0;
     Durability durability = Durability::kBuffered;
+    // Set by the leader that finishes this writer: under mutex_ for the
+    // leader itself, under parking->mutex for a parked writer.
     bool done = false;
     absl::Status status;
     SequenceNumber sequence = 0;
-    std::unique_ptr<CondVar> cv;
+    // Set, under parking->mutex, when this writer is handed the front.
+    bool promoted = false;
+    // Made, under mutex_, only by a writer that has to wait (see Parking).
+    std::shared_ptr<Parking> parking;
   };
+  // Where a writer waits for its group's leader. It waits without mutex_,
+  // and is woken after the leader has released mutex_, so the writers of a
+  // finished group return at once instead of taking mutex_ back one after
+  // another (each handoff a wakeup). Shared with the waker, which may still
+  // be signalling after the woken writer has returned and is gone.
+  struct Parking {
+    std::unique_ptr<Mutex> mutex;
+    std::unique_ptr<CondVar> cv;  // made on mutex
+  };
+  // A writer to wake: done (its group committed) or promoted (it now leads).
+  struct Wakeup {
+    Writer* writer = nullptr;
+    std::shared_ptr<Parking> parking;
+    bool done = false;
+  };
+  using Wakeups = absl::InlinedVector<Wakeup, 8>;
 
   // Creates the bucket (or finds one of that name made meanwhile).
   // REQUIRES: mutex_ held; a kBucket writer at the front of writers_.
@@ -248,13 +270,25 @@ class DbImpl final : public Db {
   // bucket_ids (an error: the batch's encoding failed), through the queue.
   absl::StatusOr<CommitInfo> Commit(Writer& w, const WriteOptions& options,
                                     absl::StatusOr<absl::InlinedVector<uint32_t, 2>> bucket_ids);
-  // Queues w and waits until it is done or at the front. REQUIRES: mutex_ held.
-  void EnqueueAndWait(Writer& w);
-  // Pops the first count writers, completing all but the leader, and wakes
-  // the next front. REQUIRES: mutex_ held.
-  void FinishGroup(size_t count, const absl::Status& status);
-  // The leader's work for a batch group. REQUIRES: mutex_ held; w is front.
-  void CommitGroup(Writer& leader);
+  // Admission checks for a batch writer. REQUIRES: mutex_ held.
+  absl::Status AdmitBatch(const Writer& w,
+                          const absl::StatusOr<absl::InlinedVector<uint32_t, 2>>& bucket_ids);
+  // Queues w and waits, without mutex_, until it is done or at the front.
+  // Returns true when w is at the front (it leads), with mutex_ held; false
+  // when a leader finished it, with mutex_ released. REQUIRES: mutex_ held.
+  [[nodiscard]] bool EnqueueAndWait(Writer& w);
+  // EnqueueAndWait for writers no leader takes into its group (kinds other
+  // than kBatch): returns at the front, with mutex_ held.
+  void WaitToLead(Writer& w);
+  // Pops the first count writers (the first is the caller, the leader) and
+  // marks the leader done. Returns the rest and the next front, to wake with
+  // WakeWriters, best after releasing mutex_. REQUIRES: mutex_ held.
+  [[nodiscard]] Wakeups FinishGroup(size_t count, const absl::Status& status);
+  // Marks each writer done or promoted and wakes it. Needs no lock.
+  static void WakeWriters(const Wakeups& wakeups);
+  // The leader's work for a batch group; returns the writers to wake.
+  // REQUIRES: mutex_ held; w is front.
+  [[nodiscard]] Wakeups CommitGroup(Writer& leader);
   // Makes room in mem_ (stall, stop, switch) before a write. REQUIRES:
   // mutex_ held, caller is the leader. May release mutex_.
   absl::Status MakeRoomForWrite(bool force_switch);

@@ -5,7 +5,8 @@
 // the queue, assigns them consecutive sequences, appends one WAL record per
 // batch, syncs once at the strongest durability in the group and inserts
 // the batches into the active memtables, all without the mutex; then, under
-// the mutex, publishes the last sequence and wakes the group.
+// the mutex, publishes the last sequence and pops the group, and wakes it
+// after releasing the mutex (each waiting writer parks on its own condvar).
 //
 // Inserting without the mutex is safe because the leader stays at the front
 // of writers_ until FinishGroup: it is the only task that inserts into
@@ -161,49 +162,119 @@ absl::StatusOr<CommitInfo> DbImpl::Commit(
     // acknowledged before its WAL record is synced.
     w.durability = options.durability.value_or(options_.durability);
   }
-  MutexLock lock(*mutex_);
+  mutex_->Lock();
+  if (absl::Status refused = AdmitBatch(w, bucket_ids); !refused.ok()) {
+    mutex_->Unlock();
+    return refused;
+  }
+  if (w.entries == 0) {
+    const SequenceNumber last = last_sequence_;
+    mutex_->Unlock();
+    return CommitInfo{.sequence = last};
+  }
+  if (EnqueueAndWait(w)) {
+    const Wakeups wakeups = CommitGroup(w);
+    mutex_->Unlock();
+    WakeWriters(wakeups);
+  }
+  // Done by this task as leader, or by the leader whose group took it.
+  KILN_ASSERT(w.done);
+  if (!w.status.ok()) return w.status;
+  return CommitInfo{.sequence = w.sequence};
+}
+
+absl::Status DbImpl::AdmitBatch(
+    const Writer& w, const absl::StatusOr<absl::InlinedVector<uint32_t, 2>>& bucket_ids) {
+  mutex_->AssertHeld();
   KILN_RETURN_IF_ERROR(CheckOpen());
   if (options_.read_only) return absl::FailedPreconditionError("the database is read-only");
   if (!sticky_error_.ok()) return sticky_error_;
-  if (w.entries == 0) return CommitInfo{.sequence = last_sequence_};
+  if (w.entries == 0) return absl::OkStatus();
   KILN_RETURN_IF_ERROR(bucket_ids.status());
   for (const uint32_t id : *bucket_ids) {
     if (buckets_.find(id) == buckets_.end()) {
       return absl::InvalidArgumentError("the batch names unknown bucket " + std::to_string(id));
     }
   }
-  EnqueueAndWait(w);
-  if (!w.done) CommitGroup(w);
-  KILN_ASSERT(w.done);
-  if (!w.status.ok()) return w.status;
-  return CommitInfo{.sequence = w.sequence};
+  return absl::OkStatus();
 }
 
-void DbImpl::EnqueueAndWait(Writer& w) {
+bool DbImpl::EnqueueAndWait(Writer& w) {
   mutex_->AssertHeld();
+  KILN_ASSERT(!w.done && !w.promoted);
   while (writers_.size() >= kMaxQueuedWriters) WaitForWriterQueue();
   writers_.push_back(&w);
-  // A writer that finds the queue empty leads at once and needs no condvar
-  // (the common case with one writer); one is made only to wait. Signallers
-  // hold the mutex, so a writer without one is not waiting.
-  while (!w.done && writers_.front() != &w) {
-    if (w.cv == nullptr) w.cv = env_.scheduler->NewCondVar(*mutex_);
-    w.cv->Wait();
+  // A writer that finds the queue empty leads at once and makes nothing to
+  // park on (the common case with one writer). The parking is made before
+  // mutex_ is released, so every writer FinishGroup sees behind the front
+  // has one.
+  if (writers_.front() == &w) return true;
+  if (w.parking == nullptr) {
+    w.parking = std::make_shared<Parking>();
+    w.parking->mutex = env_.scheduler->NewMutex();
+    w.parking->cv = env_.scheduler->NewCondVar(*w.parking->mutex);
   }
+  mutex_->Unlock();
+  bool done = false;
+  {
+    MutexLock lock(*w.parking->mutex);
+    while (!w.done && !w.promoted) w.parking->cv->Wait();
+    done = w.done;
+  }
+  KILN_PROBE(done, "db: a parked writer was finished by another task's group");
+  KILN_PROBE(!done, "db: a parked writer was handed the front of the queue");
+  if (done) return false;
+  mutex_->Lock();
+  KILN_ASSERT(writers_.front() == &w);
+  return true;
 }
 
-void DbImpl::FinishGroup(size_t count, const absl::Status& status) {
+void DbImpl::WaitToLead(Writer& w) {
+  KILN_ASSERT(w.kind != Writer::Kind::kBatch);
+  const bool leads = EnqueueAndWait(w);
+  KILN_ASSERT(leads);
+}
+
+DbImpl::Wakeups DbImpl::FinishGroup(size_t count, const absl::Status& status) {
   mutex_->AssertHeld();
-  KILN_ASSERT(count <= writers_.size());
+  KILN_ASSERT(count >= 1 && count <= writers_.size());
+  Wakeups wakeups;
   for (size_t i = 0; i < count; ++i) {
     Writer* w = writers_.front();
     writers_.pop_front();
     if (w->status.ok()) w->status = status;
-    w->done = true;
-    if (w->cv != nullptr) w->cv->Signal();
+    if (i == 0) {
+      w->done = true;  // the leader: the caller itself
+      continue;
+    }
+    // Only the front leads without parking.
+    KILN_ASSERT(w->parking != nullptr);
+    wakeups.push_back(Wakeup{.writer = w, .parking = w->parking, .done = true});
   }
-  if (!writers_.empty() && writers_.front()->cv != nullptr) writers_.front()->cv->Signal();
+  if (!writers_.empty()) {
+    Writer* front = writers_.front();
+    KILN_ASSERT(front->parking != nullptr);
+    wakeups.push_back(Wakeup{.writer = front, .parking = front->parking, .done = false});
+  }
   if (writers_cv_waiters_ > 0) writers_cv_->SignalAll();
+  return wakeups;
+}
+
+void DbImpl::WakeWriters(const Wakeups& wakeups) {
+  for (const Wakeup& wakeup : wakeups) {
+    {
+      MutexLock lock(*wakeup.parking->mutex);
+      if (wakeup.done) {
+        wakeup.writer->done = true;
+      } else {
+        wakeup.writer->promoted = true;
+      }
+    }
+    // Signalled after the unlock, so the writer does not wake only to wait
+    // for the lock. A done writer may have returned already: only the
+    // shared parking is touched.
+    wakeup.parking->cv->Signal();
+  }
 }
 
 void DbImpl::GatherSyncGroup(const Writer& leader) {
@@ -233,7 +304,7 @@ void DbImpl::WaitForWriterQueue() {
   KILN_ASSERT(writers_cv_waiters_ >= 0);
 }
 
-void DbImpl::CommitGroup(Writer& leader) {
+DbImpl::Wakeups DbImpl::CommitGroup(Writer& leader) {
   mutex_->AssertHeld();
   KILN_ASSERT(writers_.front() == &leader);
   // Null unless PLANTED BUG write_into_retired_memtable is built in.
@@ -247,10 +318,7 @@ void DbImpl::CommitGroup(Writer& leader) {
   }
   if (leader.durability >= Durability::kSyncData) GatherSyncGroup(leader);
   absl::Status status = MakeRoomForWrite(/*force_switch=*/false);
-  if (!status.ok()) {
-    FinishGroup(1, status);
-    return;
-  }
+  if (!status.ok()) return FinishGroup(1, status);
   // The group: consecutive batch writers from the front, within the bounds.
   size_t count = 0;
   size_t bytes = 0;
@@ -323,14 +391,13 @@ void DbImpl::CommitGroup(Writer& leader) {
     // The WAL may now hold some of the group: those writes may or may not
     // survive a crash, which the contract allows for failed writes.
     SetStickyError(status);
-    FinishGroup(count, status);
-    return;
+    return FinishGroup(count, status);
   }
   if (synced) last_sync_group_size_ = group.size();
   for (Writer* w : group) stats_.bytes_written += w->user_bytes;
   last_sequence_ = group.back()->sequence;
   versions_->SetLastSequence(last_sequence_);
-  FinishGroup(count, absl::OkStatus());
+  return FinishGroup(count, absl::OkStatus());
 }
 
 absl::Status DbImpl::Persist(Durability durability) {
@@ -340,8 +407,7 @@ absl::Status DbImpl::Persist(Durability durability) {
   KILN_RETURN_IF_ERROR(CheckOpen());
   if (options_.read_only) return absl::OkStatus();
   if (!sticky_error_.ok()) return sticky_error_;
-  EnqueueAndWait(w);
-  KILN_ASSERT(!w.done);
+  WaitToLead(w);
   absl::Status status = sticky_error_;
   if (status.ok() && durability >= Durability::kSyncData) {
     LogWriter* log = log_.get();
@@ -351,7 +417,7 @@ absl::Status DbImpl::Persist(Durability durability) {
     ++stats_.wal_syncs;
     if (!status.ok()) SetStickyError(status);
   }
-  FinishGroup(1, status);
+  WakeWriters(FinishGroup(1, status));
   return status;
 }
 

@@ -239,6 +239,13 @@ DbImpl::Wakeups DbImpl::FinishGroup(size_t count, const absl::Status& status) {
   mutex_->AssertHeld();
   KILN_ASSERT(count >= 1 && count <= writers_.size());
   Wakeups wakeups;
+  // The next front is woken first: it can lead the next group while the
+  // rest of this one wake.
+  if (count < writers_.size()) {
+    Writer* next = writers_[count];
+    KILN_ASSERT(next->parking != nullptr);  // only the front leads unparked
+    wakeups.push_back(Wakeup{.writer = next, .parking = next->parking, .done = false});
+  }
   for (size_t i = 0; i < count; ++i) {
     Writer* w = writers_.front();
     writers_.pop_front();
@@ -247,14 +254,8 @@ DbImpl::Wakeups DbImpl::FinishGroup(size_t count, const absl::Status& status) {
       w->done = true;  // the leader: the caller itself
       continue;
     }
-    // Only the front leads without parking.
     KILN_ASSERT(w->parking != nullptr);
     wakeups.push_back(Wakeup{.writer = w, .parking = w->parking, .done = true});
-  }
-  if (!writers_.empty()) {
-    Writer* front = writers_.front();
-    KILN_ASSERT(front->parking != nullptr);
-    wakeups.push_back(Wakeup{.writer = front, .parking = front->parking, .done = false});
   }
   if (writers_cv_waiters_ > 0) writers_cv_->SignalAll();
   return wakeups;

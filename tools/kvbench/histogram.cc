@@ -64,4 +64,19 @@ double Histogram::Percentile(double q) const {
   return double(max_ns_);
 }
 
+double Histogram::ShareOfSumAtLeast(uint64_t threshold_ns) const {
+  if (count_ == 0) return 0;
+  double total = 0;
+  double slow = 0;
+  for (size_t i = 0; i < kBuckets; ++i) {
+    if (counts_[i] == 0) continue;
+    const double mid = std::clamp((double(BucketLow(i)) + double(BucketHigh(i))) / 2,
+                                  double(min_ns()), double(max_ns_));
+    const double bucket_sum = mid * double(counts_[i]);
+    total += bucket_sum;
+    if (BucketHigh(i) > threshold_ns) slow += bucket_sum;
+  }
+  return total > 0 ? slow / total : 0;
+}
+
 }  // namespace kiln::kvbench

@@ -31,6 +31,12 @@ class Histogram {
   // midpoint of the bucket holding that rank, clamped to [min, max]).
   // REQUIRES: 0 <= q <= 1. 0 when empty.
   double Percentile(double q) const;
+  // The share (0..1) of the summed values that values of at least
+  // threshold_ns make up: how much of a phase's time its slow operations
+  // took. Each bucket counts at its midpoint (clamped to [min, max]), so
+  // the share is as exact as the buckets; a threshold inside a bucket
+  // counts that whole bucket. 0 when empty.
+  double ShareOfSumAtLeast(uint64_t threshold_ns) const;
 
   // Bucket bounds, for tests: value lands in [BucketLow(i), BucketHigh(i)).
   static size_t BucketOf(uint64_t value_ns);

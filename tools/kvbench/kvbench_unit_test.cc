@@ -33,6 +33,18 @@ TEST(HistogramTest, PercentilesAreWithinTheBucketError) {
   EXPECT_NEAR(histogram.mean_ns(), 50'000.5, 1e-6);
 }
 
+TEST(HistogramTest, ShareOfSumCountsTheSlowOperationsTime) {
+  Histogram histogram;
+  EXPECT_EQ(histogram.ShareOfSumAtLeast(100'000), 0);
+  // 990 operations of 1 us and 10 of 1 ms: the ten take 10,000 of the
+  // 10,990 us.
+  for (int i = 0; i < 990; ++i) histogram.Record(1'000);
+  for (int i = 0; i < 10; ++i) histogram.Record(1'000'000);
+  EXPECT_NEAR(histogram.ShareOfSumAtLeast(100'000), 10'000.0 / 10'990.0, 0.02);
+  EXPECT_NEAR(histogram.ShareOfSumAtLeast(1), 1.0, 1e-9);
+  EXPECT_EQ(histogram.ShareOfSumAtLeast(2'000'000), 0);
+}
+
 TEST(HistogramTest, MergeAddsCounts) {
   Histogram fast;
   Histogram slow;

@@ -5,8 +5,10 @@
 // treat every metric alike. Names used by the report:
 //   ops, found, seconds, ops_per_sec, mb_per_sec, p50_us, p99_us, max_us,
 //   write_amp (bytes the process wrote / user bytes), space_amp (database
-//   directory bytes / logical bytes), db_mb, peak_rss_mb, recover_ms, and
-//   "<engine>.<stat>" for engine counters (Engine::Stats).
+//   directory bytes / logical bytes), db_mb, peak_rss_mb, recover_ms,
+//   slow_time_pct (the share of the summed operation latencies that
+//   operations of 100 us or more took), and "<engine>.<stat>" for engine
+//   counters (Engine::Stats).
 #ifndef KILN_TOOLS_KVBENCH_MEASUREMENT_H_
 #define KILN_TOOLS_KVBENCH_MEASUREMENT_H_
 

@@ -55,6 +55,12 @@ std::string NoteFor(const Measurement& m) {
     add("end RSS " + Number(anon, "%.0f") + " anon + " + Number(m.Get("rss_file_mb"), "%.0f") +
         " file MB");
   }
+  // Every sync write waits 100 us or more: there the share says nothing.
+  const bool syncs = m.workload.rfind("fillsync", 0) == 0;
+  if (std::optional<double> slow = m.Get("slow_time_pct");
+      !syncs && slow.has_value() && *slow >= 1) {
+    add(Number(slow, "%.0f") + "% of time in ops >= 100 us");
+  }
   if (std::optional<double> writer = m.Get("writer_ops_per_sec")) {
     add("writer " + Grouped(writer) + " ops/s");
   }

@@ -32,6 +32,8 @@ constexpr size_t kRecoverWriteBufferBytes = size_t{1} << 30;
 // recover: keys read back after the timed open, to prove it recovered.
 constexpr uint64_t kRecoverCheckKeys = 1000;
 constexpr double kBytesPerMb = 1048576.0;
+// Operations at least this slow count into slow_time_pct.
+constexpr uint64_t kSlowOpNs = 100'000;
 
 // Salts that give each workload its own key order and random stream.
 enum Salt : uint64_t {
@@ -395,6 +397,10 @@ Measurement RunWorkload(std::string_view engine_name, std::string_view workload,
   metrics["p99_us"] = phase.latency.Percentile(0.99) / 1e3;
   metrics["max_us"] = double(phase.latency.max_ns()) / 1e3;
   metrics["mean_us"] = phase.latency.mean_ns() / 1e3;
+  // Where a phase's time went: operations of 100 us or more are stalls of
+  // some kind (a memtable switch, a WAL reservation, a sync, a preemption),
+  // not the steady per-operation cost.
+  metrics["slow_time_pct"] = 100 * phase.latency.ShareOfSumAtLeast(kSlowOpNs);
   if (phase.uncounted_ops > 0) {
     metrics["writer_ops_per_sec"] = double(phase.uncounted_ops) / phase.seconds;
   }

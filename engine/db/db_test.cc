@@ -385,6 +385,20 @@ void RunWriterTasks(const Env& env, int tasks, int writes_per_task,
   for (auto& task : running) task->Join();
 }
 
+// Each task's commit sequences, in the order its writes returned: checks
+// that every task made all its writes and saw its sequences increase, and
+// returns them all.
+std::set<uint64_t> CheckedTaskSequences(const std::vector<std::vector<uint64_t>>& sequences,
+                                        int writes_per_task) {
+  std::set<uint64_t> all;
+  for (const auto& per_task : sequences) {
+    EXPECT_EQ(per_task.size(), static_cast<size_t>(writes_per_task));
+    for (size_t i = 1; i < per_task.size(); ++i) EXPECT_LT(per_task[i - 1], per_task[i]);
+    all.insert(per_task.begin(), per_task.end());
+  }
+  return all;
+}
+
 TEST_P(DbTest, GroupCommitFromSeveralTasks) {
   RunInEnv([&] {
     Options options = BaseOptions();
@@ -400,12 +414,7 @@ TEST_P(DbTest, GroupCommitFromSeveralTasks) {
       ASSERT_TRUE(commit.ok()) << commit.status();
       sequences[t].push_back(commit->sequence);
     });
-    std::set<uint64_t> all;
-    for (const auto& per_task : sequences) {
-      ASSERT_EQ(per_task.size(), size_t{kWritesPerTask});
-      for (size_t i = 1; i < per_task.size(); ++i) EXPECT_LT(per_task[i - 1], per_task[i]);
-      all.insert(per_task.begin(), per_task.end());
-    }
+    const std::set<uint64_t> all = CheckedTaskSequences(sequences, kWritesPerTask);
     EXPECT_EQ(all.size(), size_t{kTasks * kWritesPerTask});  // distinct sequences
     EXPECT_EQ(ScanDb(*db).size(), size_t{kTasks * kWritesPerTask});
     const Stats stats = db->GetStats();
@@ -434,12 +443,7 @@ TEST_P(DbTest, ManyWritersEachGetTheirOwnCommit) {
       ASSERT_TRUE(commit.ok()) << commit.status();
       sequences[t].push_back(commit->sequence);
     });
-    std::set<uint64_t> all;
-    for (const auto& per_task : sequences) {
-      ASSERT_EQ(per_task.size(), size_t{kWritesPerTask});
-      for (size_t i = 1; i < per_task.size(); ++i) EXPECT_LT(per_task[i - 1], per_task[i]);
-      all.insert(per_task.begin(), per_task.end());
-    }
+    const std::set<uint64_t> all = CheckedTaskSequences(sequences, kWritesPerTask);
     EXPECT_EQ(all.size(), size_t{kTasks * kWritesPerTask});
     ASSERT_FALSE(all.empty());
     EXPECT_EQ(*all.rbegin() - *all.begin() + 1, all.size()) << "sequences have gaps";

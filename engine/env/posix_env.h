@@ -48,6 +48,9 @@ namespace kiln {
 // fdatasyncs that size. StartWriteback does nothing on such a handle:
 // it starts writeback itself of each reserved range it unmaps, since
 // writing back a page still mapped writable costs every CPU a TLB flush.
+// For the same reason a Sync or SyncData first unmaps every page appended
+// to, the last one too if the appends ended mid-page; appends to the rest
+// of that page are pwrites, and the map resumes at the next page.
 //
 // DropUnsyncedData keeps File's Unimplemented answer: the kernel owns the page
 // cache, and there is no system call that discards one file's dirty pages.

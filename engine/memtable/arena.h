@@ -15,8 +15,9 @@
 //
 // An allocation larger than a quarter of the current block size gets a block
 // of its own, so at most a quarter of each block is lost to the tail that
-// did not fit. Blocks are zero-filled: no byte the arena hands out was ever
-// uninitialised (determinism, and sanitizers stay quiet).
+// did not fit. Every allocation is zero-filled as it is handed out: no byte
+// the arena hands out was ever uninitialised (determinism, and sanitizers
+// stay quiet), including the bytes of a block a dead arena left in the pool.
 //
 // Thread-safety: Allocate and AllocateAligned are for one thread at a time
 // (the memtable's single writer). MemoryUsage() may be called from any
@@ -63,10 +64,11 @@ class Arena {
   size_t MemoryUsage() const { return memory_usage_bytes_.load(std::memory_order_relaxed); }
 
  private:
-  // A fresh zeroed block of size_bytes, aligned to alignment (a power of two
-  // >= kArenaMaxAlignment).
+  // A fresh block of size_bytes, aligned to alignment (a power of two
+  // >= kArenaMaxAlignment); not zeroed (allocations are).
   char* NewBlock(size_t size_bytes, size_t alignment);
-  // A zeroed kArenaLargeBlockBytes block, from the pool if it has one.
+  // A kArenaLargeBlockBytes block, from the pool if it has one (holding what
+  // its last arena left; allocations are zeroed).
   char* NewLargeBlock();
   // Holds block until the arena dies and counts it.
   void Keep(char* block, size_t size_bytes, size_t alignment);

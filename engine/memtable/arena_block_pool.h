@@ -3,8 +3,8 @@
 // instead of asking the kernel for fresh pages. Fresh anonymous pages are
 // zeroed by the kernel on first touch, and under virtualisation that first
 // touch also faults on the host: in kvbench fillrandom, zeroing new memtable
-// blocks was 11% of the writer thread (about 1 GB/s), while re-zeroing a
-// resident block in user space runs at memset speed.
+// blocks was 11% of the writer thread (about 1 GB/s), while re-zeroing
+// resident memory in user space runs at memset speed.
 //
 // The pool never raises peak memory: an arena makes a new block only when
 // the pool is empty, so every pooled block was live at some earlier time
@@ -14,8 +14,8 @@
 // Thread-safety: all methods are safe on any thread, lock-free (a fixed
 // array of slots); arenas die on whichever thread drops their memtable.
 // Under the simulator everything runs on one OS thread, so which block a
-// Take returns is reproducible (and no behaviour depends on it: blocks are
-// zeroed before use). Nothing here yields.
+// Take returns is reproducible (and no behaviour depends on it: the arena
+// zeroes every allocation as it hands it out). Nothing here yields.
 #ifndef KILN_MEMTABLE_ARENA_BLOCK_POOL_H_
 #define KILN_MEMTABLE_ARENA_BLOCK_POOL_H_
 

@@ -265,6 +265,8 @@ void DbImpl::WakeWriters(const Wakeups& wakeups) {
   for (const Wakeup& wakeup : wakeups) {
     {
       MutexLock lock(*wakeup.parking->mutex);
+      // One wake-up per wait: a parked writer is finished or promoted once.
+      KILN_ASSERT(!wakeup.writer->done && !wakeup.writer->promoted);
       if (wakeup.done) {
         wakeup.writer->done = true;
       } else {

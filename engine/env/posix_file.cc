@@ -28,6 +28,9 @@ constexpr mode_t kNewFileMode = 0644;
 // Linux's own per-call limit (0x7ffff000), which would shorten it anyway.
 constexpr size_t kMaxTransferBytes = size_t{1} << 30;
 
+// How far ahead of the appends a sync of mapped appends writes zeros.
+constexpr size_t kZeroAheadBytes = size_t{64} << 10;
+
 int OpenFlags(OpenMode mode) {
   switch (mode) {
     case OpenMode::kRead:
@@ -179,7 +182,7 @@ class PosixFile final : public File {
 
   absl::Status Sync() override {
     KILN_RETURN_IF_ERROR(CheckOpen("sync"));
-    UnmapWrittenPages();
+    PrepareMappedSync();
     if (RetryOnInterrupt([&] { return ::fsync(fd_); }) != 0) {
       return ErrnoStatus("sync", path_, errno);
     }
@@ -189,7 +192,7 @@ class PosixFile final : public File {
 
   absl::Status SyncData() override {
     KILN_RETURN_IF_ERROR(CheckOpen("sync data"));
-    UnmapWrittenPages();
+    PrepareMappedSync();
     if (RetryOnInterrupt([&] { return ::fdatasync(fd_); }) != 0) {
       return ErrnoStatus("sync data", path_, errno);
     }
@@ -328,6 +331,36 @@ class PosixFile final : public File {
     return absl::OkStatus();
   }
 
+  // Before a sync of mapped appends.
+  void PrepareMappedSync() {
+    if (!append_map_.has_value()) return;
+    WriteZerosAhead();
+    UnmapWrittenPages();
+  }
+
+  // The reservation is fallocated, which ext4 keeps as unwritten extents:
+  // the first append into each block converts it, and the sync after must
+  // then write the inode as well, a second synchronous write (every 4.5th
+  // sync under eight sync writers appending 900 bytes per sync). So when a
+  // sync finds the appends past the blocks already written, it writes zeros
+  // over the next kZeroAheadBytes first: one conversion, in this sync,
+  // covers the syncs of the next 64 KiB of appends. Only a hint: a failed
+  // write leaves those blocks to be converted one by one, as before.
+  void WriteZerosAhead() {
+    AppendMap& map = *append_map_;
+    const uint64_t end = *end_offset_;
+    if (end <= map.zeroed_end) return;
+    const uint64_t from = RoundUp(end, map.page_bytes);
+    const uint64_t to = std::min(map.reserved_end, from + kZeroAheadBytes);
+    map.zeroed_end = std::max(end, to);
+    if (to <= from) return;
+    static const char kZeros[kZeroAheadBytes] = {};
+    // Not WriteAt: these bytes are not appended, end_offset_ stays.
+    (void)RetryOnInterrupt([&] {
+      return ::pwrite(fd_, kZeros, static_cast<size_t>(to - from), static_cast<off_t>(from));
+    });
+  }
+
   // Before a sync: unmaps the pages appends have written, the last one too
   // if they ended mid-page, so writing them back needs no per-page
   // write-protect and TLB-flush IPI to the other cores running this
@@ -434,6 +467,9 @@ class PosixFile final : public File {
     size_t map_bytes = 0;
     // A Sync or SyncData succeeded: the reserved size may be durable.
     bool synced = false;
+    // Blocks before it hold appends or zeros written ahead of them (see
+    // WriteZerosAhead).
+    uint64_t zeroed_end = 0;
   };
   std::optional<AppendMap> append_map_;
 };

@@ -50,10 +50,11 @@ namespace kiln {
 // writing back a page still mapped writable costs every CPU a TLB flush.
 // For the same reason a Sync or SyncData first unmaps every page appended
 // to, the last one too if the appends ended mid-page; appends to the rest
-// of that page are pwrites, and the map resumes at the next page. A sync
-// that finds the appends past the blocks already written also writes zeros
-// over the next 64 KiB, so ext4 converts those fallocated (unwritten)
-// blocks once, not one block per later sync with an inode write each.
+// of that page are pwrites, and the map resumes at the next page. A
+// SyncData that finds the appends past the blocks already written also
+// writes zeros over the next 64 KiB, so ext4 converts those fallocated
+// (unwritten) blocks once, not one block per later fdatasync with an inode
+// write each (Sync's fsync writes the inode anyway).
 //
 // DropUnsyncedData keeps File's Unimplemented answer: the kernel owns the page
 // cache, and there is no system call that discards one file's dirty pages.

@@ -182,7 +182,9 @@ class PosixFile final : public File {
 
   absl::Status Sync() override {
     KILN_RETURN_IF_ERROR(CheckOpen("sync"));
-    PrepareMappedSync();
+    // No zeros ahead: fsync writes the inode anyway (the appends changed
+    // its times), and at a memtable switch the close trims them away.
+    UnmapWrittenPages();
     if (RetryOnInterrupt([&] { return ::fsync(fd_); }) != 0) {
       return ErrnoStatus("sync", path_, errno);
     }
@@ -192,7 +194,8 @@ class PosixFile final : public File {
 
   absl::Status SyncData() override {
     KILN_RETURN_IF_ERROR(CheckOpen("sync data"));
-    PrepareMappedSync();
+    WriteZerosAhead();
+    UnmapWrittenPages();
     if (RetryOnInterrupt([&] { return ::fdatasync(fd_); }) != 0) {
       return ErrnoStatus("sync data", path_, errno);
     }
@@ -331,22 +334,16 @@ class PosixFile final : public File {
     return absl::OkStatus();
   }
 
-  // Before a sync of mapped appends.
-  void PrepareMappedSync() {
-    if (!append_map_.has_value()) return;
-    WriteZerosAhead();
-    UnmapWrittenPages();
-  }
-
   // The reservation is fallocated, which ext4 keeps as unwritten extents:
-  // the first append into each block converts it, and the sync after must
-  // then write the inode as well, a second synchronous write (every 4.5th
-  // sync under eight sync writers appending 900 bytes per sync). So when a
-  // sync finds the appends past the blocks already written, it writes zeros
-  // over the next kZeroAheadBytes first: one conversion, in this sync,
-  // covers the syncs of the next 64 KiB of appends. Only a hint: a failed
-  // write leaves those blocks to be converted one by one, as before.
+  // the first append into each block converts it, and the fdatasync after
+  // must then write the inode as well, a second synchronous write (every
+  // 4.5th sync under eight sync writers appending 900 bytes per sync). So
+  // when a SyncData finds the appends past the blocks already written, it
+  // writes zeros over the next kZeroAheadBytes first: one conversion, in
+  // this sync, covers the syncs of the next 64 KiB of appends. Only a hint:
+  // a failed write leaves those blocks to be converted one by one, as before.
   void WriteZerosAhead() {
+    if (!append_map_.has_value()) return;
     AppendMap& map = *append_map_;
     const uint64_t end = *end_offset_;
     if (end <= map.zeroed_end) return;

@@ -85,7 +85,8 @@ char* Arena::NewLargeBlock() {
   KILN_PROBE(block != nullptr, "arena: a large block reused from the pool");
   if (block == nullptr) {
     block = AllocateLargeArenaBlock();
-    // Before the first touch (the zero-fill), so the pages can start huge.
+    // Before the first touch (the first allocation zeroing it), so the
+    // pages can start huge.
     if (hints_ != nullptr) hints_->PreferHugePages(block, kArenaLargeBlockBytes);
   }
   Keep(block, kArenaLargeBlockBytes, kArenaLargeBlockBytes);

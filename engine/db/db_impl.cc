@@ -116,9 +116,22 @@ absl::Status DbImpl::Close() {
     closed_ = true;
   }
   if (log_ != nullptr) {
+    std::deque<std::unique_ptr<LogWriter>> retired;
+    {
+      MutexLock lock(*mutex_);
+      retired = TakeUnsyncedRetiredLogs();
+    }
     if (sticky_error_.ok() && options_.durability >= Durability::kSyncData) {
-      status = log_->Sync(options_.durability == Durability::kSyncAll ? WalSyncMode::kSyncAll
-                                                                      : WalSyncMode::kSyncData);
+      status = SyncWal(std::move(retired), *log_,
+                       options_.durability == Durability::kSyncAll ? WalSyncMode::kSyncAll
+                                                                   : WalSyncMode::kSyncData);
+    } else {
+      // Unsynced, as a crash could leave them: the close trims each
+      // reservation, and recovery reads them as it would have anyway.
+      for (std::unique_ptr<LogWriter>& old_log : retired) {
+        absl::Status close_status = old_log->Close();
+        if (status.ok()) status = close_status;
+      }
     }
     absl::Status close_status = log_->Close();
     if (status.ok()) status = close_status;
@@ -249,6 +262,16 @@ absl::Status DbImpl::CheckInvariants() {
       return absl::InternalError("retired generations' WALs are not in order");
     }
     previous_log = gen->log_number;
+  }
+  // Invariant 2: each unsynced retired WAL is a retired generation's, in order.
+  auto gen_it = imm_.begin();
+  for (const std::unique_ptr<LogWriter>& log : unsynced_retired_logs_) {
+    while (gen_it != imm_.end() && (*gen_it)->log_number < log->log_number()) ++gen_it;
+    if (gen_it == imm_.end() || (*gen_it)->log_number != log->log_number()) {
+      return absl::InternalError("unsynced retired WAL " + std::to_string(log->log_number()) +
+                                 " is no retired generation's, or out of order");
+    }
+    ++gen_it;
   }
   for (const auto& [id, bucket] : version->buckets()) {
     for (int level = 0; level < kNumLevels; ++level) {

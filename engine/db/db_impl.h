@@ -14,6 +14,10 @@
 //      generation is in the WAL named by its log_number or in an older WAL
 //      that is >= the manifest's log_number; the manifest's log_number only
 //      moves past a WAL once every generation written to it is in tables.
+//      A switch does not sync the WAL it retires: it joins
+//      unsynced_retired_logs_ (oldest first, each the log of a generation in
+//      imm_), and every sync of log_ first syncs and closes all of them, so
+//      no WAL is synced while an older live one is not.
 //   3. Memtables: all buckets switch memtables together when the WAL rolls;
 //      imm_ holds the retired generations oldest first and at most
 //      kMaxImmutableGenerations of them; they are flushed in that order.
@@ -256,8 +260,26 @@ class DbImpl final : public Db {
   // --- db_open.cc
   // REQUIRES: mutex_ not held. May yield.
   absl::Status RecoverWals(MemGeneration& recovered, SequenceNumber& max_sequence);
-  absl::Status ReplayWal(uint64_t number, bool newest, MemGeneration& recovered,
-                         SequenceNumber& max_sequence);
+  // What replaying one WAL found.
+  struct WalReplay {
+    uint64_t records = 0;
+    bool torn_tail = false;
+    // The first record skipped sequences after the older WAL's last: that
+    // WAL lost records, and nothing of this one was replayed.
+    bool skipped_sequences = false;
+    uint64_t end_offset = 0;  // of the last record replayed
+  };
+  // Replays WAL number into recovered, from last_replayed_sequence_ on;
+  // expected_first (0: any) is the sequence its first record must carry.
+  absl::StatusOr<WalReplay> ReplayWal(uint64_t number, SequenceNumber expected_first,
+                                      MemGeneration& recovered, SequenceNumber& max_sequence);
+  // Where the durable WAL history ended after a crash.
+  struct WalCut {
+    uint64_t number = 0;
+    uint64_t end_offset = 0;
+  };
+  // Corruption if WAL number, newer than the cut one, shows it was synced.
+  absl::Status CheckWalNeverSynced(uint64_t number, const WalCut& cut);
   // Creates WAL number and makes its name durable. May yield.
   absl::StatusOr<std::unique_ptr<LogWriter>> CreateWal(uint64_t number);
   // Removes files no Version or pending work needs (and, at open, temporary
@@ -294,6 +316,14 @@ class DbImpl final : public Db {
   absl::Status MakeRoomForWrite(bool force_switch);
   // Retires mem_ and rolls the WAL. REQUIRES: as MakeRoomForWrite.
   absl::Status SwitchMemTable();
+  // What a task that is about to sync log_ must sync first (Invariant 2).
+  // REQUIRES: mutex_ held; the caller leads the writer queue (or closes).
+  std::deque<std::unique_ptr<LogWriter>> TakeUnsyncedRetiredLogs();
+  // Syncs log_'s predecessors taken by TakeUnsyncedRetiredLogs (fsync, so
+  // their trimmed size is durable too), then log_ with mode. The first
+  // failure stops it. REQUIRES: mutex_ not held; the caller leads. May yield.
+  absl::Status SyncWal(std::deque<std::unique_ptr<LogWriter>> retired, LogWriter& log,
+                       WalSyncMode mode);
   // Fills w.payload and w.user_bytes; returns the distinct bucket ids the
   // batch names, for the caller to check under mutex_. Needs no lock.
   absl::StatusOr<absl::InlinedVector<uint32_t, 2>> PrepareBatch(const WriteBatch& batch,
@@ -385,6 +415,10 @@ class DbImpl final : public Db {
   size_t last_sync_group_size_ = 0;
   uint64_t flushed_generation_id_ = 0;
   std::unique_ptr<LogWriter> log_;  // the leader's (Invariant 4)
+  // Retired WALs not yet synced (Invariant 2). A leader that syncs log_ takes
+  // them all first (TakeUnsyncedRetiredLogs); RemoveObsoleteFiles closes
+  // those the manifest's log_number has passed, unsynced.
+  std::deque<std::unique_ptr<LogWriter>> unsynced_retired_logs_;
   SequenceNumber last_sequence_ = 0;
   // Recovery only: the last sequence of the last WAL record replayed.
   SequenceNumber last_replayed_sequence_ = 0;

@@ -233,57 +233,106 @@ absl::Status DbImpl::RecoverWals(MemGeneration& recovered, SequenceNumber& max_s
     }
   }
   std::sort(wals.begin(), wals.end());
-  // The newest WAL that holds any bytes is the one a crash may have torn.
-  // Empty WALs after it are ones an open created before its manifest edit
-  // failed or a crash cut it short; nothing was ever written to them, so
-  // they must not turn the torn tail before them into corruption.
-  size_t newest = wals.empty() ? 0 : wals.size() - 1;
-  while (newest > 0) {
-    KILN_ASSIGN_OR_RETURN(uint64_t size_bytes,
-                          env_.file_system->FileSize(WalFileName(dbname_, wals[newest])));
-    if (size_bytes > 0) break;
-    KILN_PROBE(true, "db: recovery skips an empty WAL a failed open left");
-    --newest;
-  }
+  // A retired WAL is synced only before a newer one is (Invariant 2), so a
+  // crash may cut any of them short, not only the newest. The first that
+  // ends early (a torn tail, no records, or fewer than the next one's first
+  // sequence needs) is where what survived ends: every newer WAL is dropped,
+  // and must show no sync (else the lost writes had been durable). Empty
+  // WALs an open made before its manifest edit failed are dropped so too.
+  std::optional<WalCut> cut;
+  uint64_t previous_end_offset = 0;
+  SequenceNumber expected_first = 0;  // 0: any (the first WAL)
   for (size_t i = 0; i < wals.size(); ++i) {
-    KILN_RETURN_IF_ERROR(ReplayWal(wals[i], /*newest=*/i >= newest, recovered, max_sequence));
+    if (cut.has_value()) {
+      KILN_RETURN_IF_ERROR(CheckWalNeverSynced(wals[i], *cut));
+      continue;
+    }
+    KILN_ASSIGN_OR_RETURN(const WalReplay replay,
+                          ReplayWal(wals[i], expected_first, recovered, max_sequence));
+    if (replay.skipped_sequences) {
+      KILN_PROBE(true, "db: recovery found a WAL that lost records at a record boundary");
+      KILN_ASSERT(i > 0);
+      cut = WalCut{.number = wals[i - 1], .end_offset = previous_end_offset};
+      KILN_RETURN_IF_ERROR(CheckWalNeverSynced(wals[i], *cut));
+      continue;
+    }
+    if (replay.torn_tail || replay.records == 0) {
+      KILN_PROBE(i + 1 < wals.size(),
+                 "db: recovery found an older WAL cut short and drops the newer ones");
+      cut = WalCut{.number = wals[i], .end_offset = replay.end_offset};
+    }
+    if (replay.records > 0) expected_first = last_replayed_sequence_ + 1;
+    previous_end_offset = replay.end_offset;
   }
   return absl::OkStatus();
 }
 
-absl::Status DbImpl::ReplayWal(uint64_t number, bool newest, MemGeneration& recovered,
-                               SequenceNumber& max_sequence) {
+absl::Status DbImpl::CheckWalNeverSynced(uint64_t number, const WalCut& cut) {
   const std::string path = WalFileName(dbname_, number);
   KILN_ASSIGN_OR_RETURN(std::unique_ptr<File> file,
                         env_.file_system->OpenFile(path, OpenMode::kRead));
-  LogReader reader(*file, path, number, LogReaderOptions{.tail_is_tolerated = newest});
+  LogReader reader(*file, path, number, LogReaderOptions{.tail_is_tolerated = true});
   // Every record is at least a header long, so the file's size bounds this.
   constexpr uint64_t kMaxRecordsPerWal = uint64_t{1} << 40;
   for (uint64_t records = 0; records < kMaxRecordsPerWal; ++records) {
     KILN_ASSIGN_OR_RETURN(std::optional<std::string> payload, reader.ReadRecord());
     if (!payload.has_value()) break;
-    absl::StatusOr<DecodedBatchHeader> header = InsertBatchPayload(*payload, recovered);
-    if (!header.ok()) {
-      return Corruption(path + ": record ending at offset " +
-                        std::to_string(reader.valid_end_offset()) + ": " +
-                        std::string(header.status().message()));
+    if (reader.last_record_durable_offset() > 0) {
+      return Corruption(WalFileName(dbname_, cut.number) + ": ends at offset " +
+                        std::to_string(cut.end_offset) + ", but the newer " + path +
+                        " was synced (through offset " +
+                        std::to_string(reader.last_record_durable_offset()) +
+                        "), which a WAL is only after every older one: records were lost");
     }
+  }
+  KILN_PROBE(true, "db: recovery dropped a WAL after an older one cut short");
+  return file->Close();
+}
+
+absl::StatusOr<DbImpl::WalReplay> DbImpl::ReplayWal(uint64_t number, SequenceNumber expected_first,
+                                                    MemGeneration& recovered,
+                                                    SequenceNumber& max_sequence) {
+  const std::string path = WalFileName(dbname_, number);
+  KILN_ASSIGN_OR_RETURN(std::unique_ptr<File> file,
+                        env_.file_system->OpenFile(path, OpenMode::kRead));
+  LogReader reader(*file, path, number, LogReaderOptions{.tail_is_tolerated = true});
+  WalReplay replay;
+  // Every record is at least a header long, so the file's size bounds this.
+  constexpr uint64_t kMaxRecordsPerWal = uint64_t{1} << 40;
+  for (uint64_t records = 0; records < kMaxRecordsPerWal; ++records) {
+    KILN_ASSIGN_OR_RETURN(std::optional<std::string> payload, reader.ReadRecord());
+    if (!payload.has_value()) break;
+    const auto corrupt = [&](std::string_view what) {
+      return Corruption(path + ": record ending at offset " +
+                        std::to_string(reader.valid_end_offset()) + ": " + std::string(what));
+    };
+    absl::StatusOr<DecodedBatchHeader> header = DecodeBatchPayloadHeader(*payload);
+    if (!header.ok()) return corrupt(std::string(header.status().message()));
     // Records follow commit order; the manifest's last sequence may already
     // count some of them (a flush logs the last published sequence).
     if (header->sequence <= last_replayed_sequence_) {
-      return Corruption(path + ": record ending at offset " +
-                        std::to_string(reader.valid_end_offset()) +
-                        ": sequence " + std::to_string(header->sequence) + " does not increase past " + std::to_string(last_replayed_sequence_));
+      return corrupt("sequence " + std::to_string(header->sequence) + " does not increase past " +
+                     std::to_string(last_replayed_sequence_));
     }
-    if (header->count == 0) {
-      return Corruption(path + ": record ending at offset " +
-                        std::to_string(reader.valid_end_offset()) + ": empty batch");
+    if (replay.records == 0 && expected_first != 0 && header->sequence != expected_first) {
+      // The older WAL lost its last records whole: nothing of this one may
+      // be replayed after the gap.
+      KILN_ASSERT(header->sequence > expected_first);
+      replay.skipped_sequences = true;
+      return replay;
     }
+    if (header->count == 0) return corrupt("empty batch");
+    header = InsertBatchPayload(*payload, recovered);
+    if (!header.ok()) return corrupt(std::string(header.status().message()));
     last_replayed_sequence_ = header->sequence + header->count - 1;
     max_sequence = std::max(max_sequence, last_replayed_sequence_);
+    ++replay.records;
   }
   KILN_PROBE(reader.saw_torn_tail(), "db: recovery dropped a torn WAL tail");
-  return file->Close();
+  replay.torn_tail = reader.saw_torn_tail();
+  replay.end_offset = reader.valid_end_offset();
+  KILN_RETURN_IF_ERROR(file->Close());
+  return replay;
 }
 
 absl::StatusOr<std::unique_ptr<LogWriter>> DbImpl::CreateWal(uint64_t number) {
@@ -311,7 +360,22 @@ void DbImpl::RemoveObsoleteFiles(bool at_open) {
   // Files numbered from here on are being created by work that started after
   // this point: never remove them.
   const uint64_t first_new_number = versions_->next_file_number();
+  // Retired WALs the manifest has moved past are never synced: their
+  // writes are in tables now.
+  std::vector<std::unique_ptr<LogWriter>> obsolete_logs;
+  while (!unsynced_retired_logs_.empty() &&
+         unsynced_retired_logs_.front()->log_number() < min_log) {
+    obsolete_logs.push_back(std::move(unsynced_retired_logs_.front()));
+    unsynced_retired_logs_.pop_front();
+  }
+  KILN_ASSERT(unsynced_retired_logs_.size() <= imm_.size());
   mutex_->Unlock();
+  for (std::unique_ptr<LogWriter>& log : obsolete_logs) {
+    KILN_PROBE(true, "db: an obsolete WAL is closed unsynced");
+    // Best effort, as the removals below: the file is garbage already.
+    static_cast<void>(log->Close());
+  }
+  obsolete_logs.clear();
   absl::StatusOr<std::vector<std::string>> names = env_.file_system->ListDir(dbname_);
   std::vector<uint64_t> removed_tables;
   if (names.ok()) {

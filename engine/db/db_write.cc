@@ -358,17 +358,19 @@ DbImpl::Wakeups DbImpl::CommitGroup(Writer& leader) {
   KILN_ASSERT(log != nullptr);
   const std::shared_ptr<MemGeneration> target =
       planted_early_gen != nullptr ? planted_early_gen : mem_;
+  const bool sync = durability >= Durability::kSyncData;
+  std::deque<std::unique_ptr<LogWriter>> retired;
+  if (sync) retired = TakeUnsyncedRetiredLogs();
+  const uint64_t syncs = sync ? retired.size() + 1 : 0;
 
   mutex_->Unlock();
   uint64_t wal_bytes = log->size_bytes();
   absl::InlinedVector<std::string_view, 8> payloads;
   for (const Writer* w : group) payloads.push_back(w->payload);
   status = log->AddRecords(payloads);
-  bool synced = false;
-  if (status.ok() && durability >= Durability::kSyncData) {
+  if (status.ok() && sync) {
     if (KILN_BUGGIFY) env_.clock->SleepNs(100'000);
-    status = log->Sync(SyncModeFor(durability));
-    synced = true;
+    status = SyncWal(std::move(retired), *log, SyncModeFor(durability));
   }
   wal_bytes = log->size_bytes() - wal_bytes;
   if (status.ok()) {
@@ -389,14 +391,14 @@ DbImpl::Wakeups DbImpl::CommitGroup(Writer& leader) {
   mutex_->Lock();
 
   stats_.wal_bytes_written += wal_bytes;
-  if (synced) ++stats_.wal_syncs;
+  stats_.wal_syncs += syncs;
   if (!status.ok()) {
     // The WAL may now hold some of the group: those writes may or may not
     // survive a crash, which the contract allows for failed writes.
     SetStickyError(status);
     return FinishGroup(count, status);
   }
-  if (synced) last_sync_group_size_ = group.size();
+  if (sync) last_sync_group_size_ = group.size();
   for (Writer* w : group) stats_.bytes_written += w->user_bytes;
   last_sequence_ = group.back()->sequence;
   versions_->SetLastSequence(last_sequence_);
@@ -414,10 +416,11 @@ absl::Status DbImpl::Persist(Durability durability) {
   absl::Status status = sticky_error_;
   if (status.ok() && durability >= Durability::kSyncData) {
     LogWriter* log = log_.get();
+    std::deque<std::unique_ptr<LogWriter>> retired = TakeUnsyncedRetiredLogs();
+    stats_.wal_syncs += retired.size() + 1;
     mutex_->Unlock();
-    status = log->Sync(SyncModeFor(durability));
+    status = SyncWal(std::move(retired), *log, SyncModeFor(durability));
     mutex_->Lock();
-    ++stats_.wal_syncs;
     if (!status.ok()) SetStickyError(status);
   }
   WakeWriters(FinishGroup(1, status));
@@ -481,7 +484,12 @@ absl::Status DbImpl::MakeRoomForWrite(bool force_switch) {
       continue;
     }
     const size_t active_bytes = mem_->MemoryUsage();
-    if (force_switch ? mem_->Empty() : active_bytes < memtable_budget_bytes_ / 2) {
+    // An empty generation never retires, even if its fixed overhead fills
+    // half of a tiny budget: recovery reads a WAL without records before a
+    // newer one as cut short by a crash (RecoverWals).
+    if (active_bytes < memtable_budget_bytes_ / 2 && !force_switch) return absl::OkStatus();
+    if (mem_->Empty()) {
+      KILN_PROBE(!force_switch, "db: an empty memtable over half the budget is not retired");
       return absl::OkStatus();
     }
     // The budget covers the active generation and the retired ones not yet
@@ -513,26 +521,23 @@ absl::Status DbImpl::MakeRoomForWrite(bool force_switch) {
 absl::Status DbImpl::SwitchMemTable() {
   mutex_->AssertHeld();
   const uint64_t new_number = versions_->NewFileNumber();
-  std::unique_ptr<LogWriter> old_log = std::move(log_);
   mutex_->Unlock();
-  // The old WAL is read strictly at recovery (no torn tail allowed), so make
-  // all of it durable before writing anywhere else.
-  absl::Status status = old_log->Sync(WalSyncMode::kSyncAll);
-  absl::StatusOr<std::unique_ptr<LogWriter>> new_log = absl::InternalError("unreachable");
-  if (status.ok()) status = old_log->Close();
-  if (status.ok()) {
-    new_log = CreateWal(new_number);
-    status = new_log.status();
-  }
+  // The old WAL is not synced here (Invariant 2): the next sync of any WAL
+  // syncs it first, and a flush of its generation makes it obsolete, so
+  // most retired WALs are never synced at all. Until then a crash may tear
+  // it; recovery then drops every newer WAL (docs/db_design.md).
+  absl::StatusOr<std::unique_ptr<LogWriter>> new_log = CreateWal(new_number);
   mutex_->Lock();
-  ++stats_.wal_syncs;
-  if (!status.ok()) {
-    log_ = std::move(old_log);
-    SetStickyError(status);
-    return status;
+  if (!new_log.ok()) {
+    SetStickyError(new_log.status());
+    return new_log.status();
   }
+  unsynced_retired_logs_.push_back(std::move(log_));
   log_ = *std::move(new_log);
   imm_.push_back(mem_);
+  // Each retired WAL belongs to a generation waiting in imm_.
+  KILN_ASSERT(unsynced_retired_logs_.size() <= imm_.size());
+  KILN_ASSERT(imm_.size() <= kMaxImmutableGenerations);
   auto gen = std::make_shared<MemGeneration>();
   gen->log_number = new_number;
   gen->id = next_generation_id_++;
@@ -542,6 +547,24 @@ absl::Status DbImpl::SwitchMemTable() {
   mem_ = std::move(gen);
   MaybeScheduleWork();
   return absl::OkStatus();
+}
+
+std::deque<std::unique_ptr<LogWriter>> DbImpl::TakeUnsyncedRetiredLogs() {
+  mutex_->AssertHeld();
+  KILN_PROBE(!unsynced_retired_logs_.empty(), "db: a WAL sync syncs retired WALs first");
+  return std::exchange(unsynced_retired_logs_, {});
+}
+
+absl::Status DbImpl::SyncWal(std::deque<std::unique_ptr<LogWriter>> retired, LogWriter& log,
+                             WalSyncMode mode) {
+  for (std::unique_ptr<LogWriter>& old_log : retired) {
+    KILN_ASSERT(old_log->log_number() < log.log_number());
+    // fsync, then the close trims the reservation and syncs the trim: a
+    // synced WAL ends at its last record after any crash.
+    KILN_RETURN_IF_ERROR(old_log->Sync(WalSyncMode::kSyncAll));
+    KILN_RETURN_IF_ERROR(old_log->Close());
+  }
+  return log.Sync(mode);
 }
 
 }  // namespace kiln

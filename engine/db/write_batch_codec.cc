@@ -55,10 +55,11 @@ std::string EncodeSingleEntryPayload(ValueType type, uint32_t bucket_id, std::st
   return payload;
 }
 
-absl::StatusOr<DecodedBatchHeader> DecodeBatchPayload(std::string_view payload,
-                                                      BatchHandler& handler) {
+namespace {
+
+// Consumes the header from the front of input.
+absl::StatusOr<DecodedBatchHeader> ConsumeBatchHeader(std::string_view& input) {
   DecodedBatchHeader header;
-  std::string_view input = payload;
   if (!GetFixed64(input, header.sequence) || !GetVarint32(input, header.count)) {
     return Corruption("write batch: truncated header");
   }
@@ -69,6 +70,19 @@ absl::StatusOr<DecodedBatchHeader> DecodeBatchPayload(std::string_view payload,
   if (header.count > 0 && header.sequence + header.count - 1 > kMaxSequenceNumber) {
     return Corruption("write batch: sequences run past kMaxSequenceNumber");
   }
+  return header;
+}
+
+}  // namespace
+
+absl::StatusOr<DecodedBatchHeader> DecodeBatchPayloadHeader(std::string_view payload) {
+  return ConsumeBatchHeader(payload);
+}
+
+absl::StatusOr<DecodedBatchHeader> DecodeBatchPayload(std::string_view payload,
+                                                      BatchHandler& handler) {
+  std::string_view input = payload;
+  KILN_ASSIGN_OR_RETURN(const DecodedBatchHeader header, ConsumeBatchHeader(input));
   for (uint32_t i = 0; i < header.count; ++i) {
     if (input.empty()) return Corruption("write batch: fewer entries than its count");
     const uint8_t type = static_cast<uint8_t>(input[0]);

@@ -57,6 +57,10 @@ struct DecodedBatchHeader {
   uint32_t count = 0;
 };
 
+// Decodes only payload's header (its entries are not looked at): Corruption
+// under the same header checks as DecodeBatchPayload.
+[[nodiscard]] absl::StatusOr<DecodedBatchHeader> DecodeBatchPayloadHeader(std::string_view payload);
+
 // Decodes payload, calling handler per entry (stops at the first error the
 // handler returns). Checks that the count matches and no bytes are left over.
 [[nodiscard]] absl::StatusOr<DecodedBatchHeader> DecodeBatchPayload(std::string_view payload,

@@ -77,6 +77,7 @@ absl::StatusOr<std::optional<std::string>> LogReader::ReadNext() {
   KILN_ASSERT(record.end_offset <= file_size_);
   next_offset_ = record.end_offset;
   valid_end_offset_ = next_offset_;
+  last_record_durable_offset_ = record.durable_offset;
   ++records_read_;
   return std::move(record.payload);
 }
@@ -151,7 +152,7 @@ absl::StatusOr<LogReader::RecordOrDamage> LogReader::ReadRecordAt(uint64_t offse
                              " of " + std::to_string(header->payload_length) + " bytes)",
                    .scan_from = end_offset}};
   }
-  RecordOrDamage record{.end_offset = end_offset};
+  RecordOrDamage record{.end_offset = end_offset, .durable_offset = header->durable_offset};
   if (header->payload_length <= chunk_bytes_) {
     KILN_ASSIGN_OR_RETURN(std::string_view payload, Peek(payload_offset, header->payload_length));
     KILN_ASSERT(payload.size() == header->payload_length);

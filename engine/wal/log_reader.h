@@ -13,8 +13,8 @@
 // or misplaced writes in the middle), and any record whose checksums match
 // but whose contents are wrong for this place (another log's number, another
 // offset, an out-of-order durable offset, an unknown version). With
-// tail_is_tolerated false (any log but the newest, which no crash can tear),
-// a torn tail is Corruption too.
+// tail_is_tolerated false (a log known complete), a torn tail is Corruption
+// too.
 //
 // The file is read in bounded chunks (kWalReadChunkBytes), so memory stays at
 // most one chunk plus the largest record (kMaxWalRecordBytes).
@@ -39,8 +39,9 @@ namespace kiln {
 inline constexpr size_t kWalReadChunkBytes = size_t{256} << 10;
 
 struct LogReaderOptions {
-  // True only for the newest log, the one a crash may have cut short: damage
-  // at its end is then a torn tail rather than Corruption.
+  // True for a log a crash may have cut short (the database: any WAL, as it
+  // syncs a retired one only before a newer one): damage at its end is then
+  // a torn tail rather than Corruption.
   bool tail_is_tolerated = false;
 };
 
@@ -67,6 +68,9 @@ class LogReader {
   // unsynced records found after a hole.
   uint64_t dropped_bytes() const { return dropped_bytes_; }
   uint64_t records_read() const { return records_read_; }
+  // How far the writer had synced this log when it appended the last record
+  // returned (0 before the first): non-zero proves the log was synced once.
+  uint64_t last_record_durable_offset() const { return last_record_durable_offset_; }
   // Records read a second time because the first read did not check out
   // (damage is judged only when it reads the same twice).
   uint64_t damage_rereads() const { return damage_rereads_; }
@@ -85,6 +89,7 @@ class LogReader {
   struct RecordOrDamage {
     std::string payload;
     uint64_t end_offset = 0;
+    uint64_t durable_offset = 0;
     std::optional<Damage> damage;
   };
   // What lies after damage at some offset.
@@ -142,6 +147,7 @@ class LogReader {
   bool saw_torn_tail_ = false;
   uint64_t dropped_bytes_ = 0;
   uint64_t records_read_ = 0;
+  uint64_t last_record_durable_offset_ = 0;
   uint64_t damage_rereads_ = 0;
 
   // File bytes [buffer_offset_, buffer_offset_ + buffer_.size()).

@@ -47,6 +47,8 @@ struct ReadResult {
   bool saw_torn_tail = false;
   uint64_t valid_end_offset = 0;
   uint64_t dropped_bytes = 0;
+  // last_record_durable_offset() after each record.
+  std::vector<uint64_t> durable_offsets;
 };
 
 bool MessageHas(const absl::Status& status, const std::string& text) {
@@ -118,6 +120,7 @@ class LogTest : public testing::EnvTest {
         break;
       }
       result.records.push_back(std::move(**record));
+      result.durable_offsets.push_back(reader.last_record_durable_offset());
     }
     EXPECT_EQ(reader.records_read(), result.records.size());
     result.saw_torn_tail = reader.saw_torn_tail();
@@ -339,6 +342,26 @@ TEST_P(LogTest, AFlippedBitInAnEarlyRecordIsCorruptionAtItsOffset) {
     const ReadResult read = ReadLog(path, {.tail_is_tolerated = true});
     EXPECT_TRUE(IsCorruption(read.status)) << read.status;
     EXPECT_TRUE(MessageHas(read.status, path + ": WAL file header at offset 0")) << read.status;
+  });
+}
+
+TEST_P(LogTest, EachRecordTellsHowFarItsLogWasSyncedWhenItWasAppended) {
+  RunInEnv([&] {
+    const std::string synced_path = Path("000001.log");
+    absl::StatusOr<WrittenLog> synced =
+        WriteLog(synced_path, {"a", "b", "c"}, {.sync_each_record = true});
+    ASSERT_TRUE(synced.ok()) << synced.status();
+    // Synced after each record: the next one was appended at a durable end.
+    const ReadResult read = ReadLog(synced_path, {});
+    ASSERT_TRUE(read.status.ok()) << read.status;
+    EXPECT_EQ(read.durable_offsets,
+              (std::vector<uint64_t>{0, synced->record_offsets[1], synced->record_offsets[2]}));
+    // Synced only at the end: no record shows a sync.
+    const std::string unsynced_path = Path("000002.log");
+    ASSERT_TRUE(WriteLog(unsynced_path, {"a", "b", "c"}, {.log_number = 2}).ok());
+    const ReadResult unsynced = ReadLog(unsynced_path, {}, /*log_number=*/2);
+    ASSERT_TRUE(unsynced.status.ok()) << unsynced.status;
+    EXPECT_EQ(unsynced.durable_offsets, (std::vector<uint64_t>{0, 0, 0}));
   });
 }
 

@@ -57,9 +57,9 @@ struct Options {
   // Append WAL records through a shared map of space reserved this many
   // bytes at a time (File::MapAppends), so a kFlush write hands its record
   // to the OS with a copy instead of a write system call, with the same
-  // durability. After a crash the newest WAL may then end in up to this many
-  // zero bytes, which recovery reads as its torn tail; a WAL is trimmed and
-  // synced when it retires, so older ones never do. 0: one write system call
+  // durability. After a crash a WAL not yet synced may then end in up to
+  // this many zero bytes, which recovery reads as its torn tail; a synced
+  // WAL is trimmed when it retires, and the trim synced. 0: one write system call
   // per record. Filesystems without such appends (the simulator's faultfs
   // has them) write as usual. At most kMaxWalReserveBytes.
   uint64_t wal_reserve_bytes = uint64_t{1} << 20;

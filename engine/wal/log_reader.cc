@@ -207,6 +207,32 @@ absl::StatusOr<LogReader::DamageScan> LogReader::ScanAfterDamage(uint64_t offset
   KILN_ASSERT(damage.scan_from >= offset);
   // An intact header before scan_from is not zeros.
   DamageScan scan{.damage_is_zeros = damage.scan_from == offset};
+  // The damaged record's own payload holds no records, but a header of this
+  // log in it that says the log was synced past the damage still proves the
+  // damage hit durable data: an append misdirected into the payload of an
+  // earlier synced record leaves just that. Each pass advances position.
+  const uint64_t payload_end = std::min(damage.scan_from, file_size_);
+  for (uint64_t position = offset + 1;
+       position < payload_end && payload_end - position >= kWalRecordHeaderBytes;) {
+    KILN_ASSIGN_OR_RETURN(const uint64_t zeros_to_skip, HeaderlessZeros(position));
+    if (zeros_to_skip > 0) {
+      position += zeros_to_skip;
+      continue;
+    }
+    KILN_ASSIGN_OR_RETURN(std::string_view bytes, Peek(position, kWalRecordHeaderBytes));
+    KILN_ASSERT(bytes.size() == kWalRecordHeaderBytes);
+    if (IsRecordHeaderOfThisLog(bytes)) {
+      const std::optional<WalRecordHeader> header = DecodeWalRecordHeader(bytes);
+      KILN_ASSERT(header.has_value());
+      if (header->durable_offset > offset) {
+        KILN_PROBE(true, "WAL damage: a synced witness inside the damaged record's payload");
+        scan.synced_witness_offset = position;
+        scan.synced_witness_durable_offset = header->durable_offset;
+        return scan;
+      }
+    }
+    ++position;
+  }
   // Each pass advances position by at least one byte, so the loop ends within
   // file_size_ - scan_from passes.
   uint64_t position = damage.scan_from;

@@ -95,7 +95,17 @@ class EntryListIterator final : public InternalIterator {
     EncodeSeekEntry(seek_entry_, target);
     iterator_.SeekForPrev(seek_entry_.data());
   }
-  void Next() override { iterator_.Next(); }
+  void Next() override {
+    iterator_.Next();
+    if (!iterator_.Valid()) return;
+    // A scan reads values in their own arena, cold: start loading the next
+    // entry's while the caller reads this one.
+    if (const char* next = iterator_.NextKey(); next != nullptr) {
+      const std::string_view value = EntryValue(next);
+      __builtin_prefetch(value.data());
+      if (value.size() > 1) __builtin_prefetch(value.data() + value.size() - 1);
+    }
+  }
   void Prev() override { iterator_.Prev(); }
   std::string_view key() const override { return EntryInternalKey(iterator_.key()); }
   std::string_view value() const override { return EntryValue(iterator_.key()); }

@@ -39,7 +39,17 @@ TEST(SkipListTest, EmptyListHasNoEntries) {
 void ExpectSameEntries(const TestList& list, const std::set<uint64_t>& model) {
   std::vector<uint64_t> forward;
   TestList::Iterator it(list);
-  for (it.SeekToFirst(); it.Valid(); it.Next()) forward.push_back(DecodeTestKey(it.key()));
+  for (it.SeekToFirst(); it.Valid(); it.Next()) {
+    forward.push_back(DecodeTestKey(it.key()));
+    // NextKey looks one entry ahead, as Next then moves.
+    const auto next = model.upper_bound(forward.back());
+    if (next == model.end()) {
+      EXPECT_EQ(it.NextKey(), nullptr);
+    } else {
+      ASSERT_NE(it.NextKey(), nullptr);
+      EXPECT_EQ(DecodeTestKey(it.NextKey()), *next);
+    }
+  }
   EXPECT_EQ(forward, std::vector<uint64_t>(model.begin(), model.end()));
 
   std::vector<uint64_t> backward;

@@ -419,6 +419,14 @@ class DbImpl final : public Db {
   // them all first (TakeUnsyncedRetiredLogs); RemoveObsoleteFiles closes
   // those the manifest's log_number has passed, unsynced.
   std::deque<std::unique_ptr<LogWriter>> unsynced_retired_logs_;
+  // Whether the WALs hint writeback (LogWriter::set_writeback_hints): off
+  // until a write syncs (or the durability floor syncs every write), so that
+  // buffered writes never pay to write WALs a flush makes obsolete, and on
+  // from then on, so that a sync does not find whole WALs left to write.
+  bool wal_writeback_hints_ = false;
+  // Turns wal_writeback_hints_ on for log_ and every later WAL. REQUIRES:
+  // mutex_ held; the caller leads the writer queue.
+  void EnableWalWritebackHints();
   SequenceNumber last_sequence_ = 0;
   // Recovery only: the last sequence of the last WAL record replayed.
   SequenceNumber last_replayed_sequence_ = 0;

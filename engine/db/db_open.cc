@@ -193,6 +193,8 @@ absl::Status DbImpl::OpenImpl() {
   for (const auto& [id, number] : outputs) pending_outputs_.erase(number);
   KILN_RETURN_IF_ERROR(status);
   log_ = *std::move(log);
+  wal_writeback_hints_ = options_.durability >= Durability::kSyncData;
+  log_->set_writeback_hints(wal_writeback_hints_);
   edit.log_number = log_number;
   KILN_RETURN_IF_ERROR(ApplyEdit(edit));
   if (!outputs.empty()) ++stats_.flushes;

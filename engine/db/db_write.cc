@@ -360,7 +360,10 @@ DbImpl::Wakeups DbImpl::CommitGroup(Writer& leader) {
       planted_early_gen != nullptr ? planted_early_gen : mem_;
   const bool sync = durability >= Durability::kSyncData;
   std::deque<std::unique_ptr<LogWriter>> retired;
-  if (sync) retired = TakeUnsyncedRetiredLogs();
+  if (sync) {
+    EnableWalWritebackHints();
+    retired = TakeUnsyncedRetiredLogs();
+  }
   const uint64_t syncs = sync ? retired.size() + 1 : 0;
 
   mutex_->Unlock();
@@ -416,6 +419,7 @@ absl::Status DbImpl::Persist(Durability durability) {
   absl::Status status = sticky_error_;
   if (status.ok() && durability >= Durability::kSyncData) {
     LogWriter* log = log_.get();
+    EnableWalWritebackHints();
     std::deque<std::unique_ptr<LogWriter>> retired = TakeUnsyncedRetiredLogs();
     stats_.wal_syncs += retired.size() + 1;
     mutex_->Unlock();
@@ -534,6 +538,7 @@ absl::Status DbImpl::SwitchMemTable() {
   }
   unsynced_retired_logs_.push_back(std::move(log_));
   log_ = *std::move(new_log);
+  log_->set_writeback_hints(wal_writeback_hints_);
   imm_.push_back(mem_);
   // Each retired WAL belongs to a generation waiting in imm_.
   KILN_ASSERT(unsynced_retired_logs_.size() <= imm_.size());
@@ -547,6 +552,14 @@ absl::Status DbImpl::SwitchMemTable() {
   mem_ = std::move(gen);
   MaybeScheduleWork();
   return absl::OkStatus();
+}
+
+void DbImpl::EnableWalWritebackHints() {
+  mutex_->AssertHeld();
+  if (wal_writeback_hints_) return;
+  KILN_PROBE(true, "db: the first sync turns WAL writeback hints on");
+  wal_writeback_hints_ = true;
+  log_->set_writeback_hints(true);
 }
 
 std::deque<std::unique_ptr<LogWriter>> DbImpl::TakeUnsyncedRetiredLogs() {

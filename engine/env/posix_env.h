@@ -45,9 +45,10 @@ namespace kiln {
 // pwrite's. Size() and Read() see only the appended bytes; a process that
 // dies leaves the file with its reserved zeros after them. Close unmaps,
 // ftruncates to the appended size and, if the handle ever synced,
-// fdatasyncs that size. StartWriteback does nothing on such a handle:
-// it starts writeback itself of each reserved range it unmaps, since
-// writing back a page still mapped writable costs every CPU a TLB flush.
+// fdatasyncs that size. StartWriteback on such a handle only notes the
+// range: the writeback starts when the range is unmapped (at the next
+// reservation), since writing back a page still mapped writable costs every
+// CPU a TLB flush.
 // For the same reason a Sync or SyncData first unmaps every page appended
 // to, the last one too if the appends ended mid-page; appends to the rest
 // of that page are pwrites, and the map resumes at the next page. A

@@ -121,10 +121,14 @@ class PosixFile final : public File {
   absl::Status StartWriteback(uint64_t offset, uint64_t size_bytes) override {
     KILN_RETURN_IF_ERROR(CheckOpen("start writeback"));
     KILN_RETURN_IF_ERROR(CheckRange("start writeback", offset, size_bytes));
-    // Mapped appends hint their own writeback, of ranges already unmapped
-    // (Reserve): writing back a page that is still mapped writable first
+    // Mapped appends start the writeback asked for when Reserve unmaps the
+    // range: writing back a page that is still mapped writable first
     // write-protects it, which costs every CPU a TLB flush.
-    if (append_map_.has_value()) return absl::OkStatus();
+    if (append_map_.has_value()) {
+      append_map_->writeback_wanted_end =
+          std::max(append_map_->writeback_wanted_end, offset + size_bytes);
+      return absl::OkStatus();
+    }
     if (RetryOnInterrupt([&] {
           return ::sync_file_range(fd_, static_cast<off_t>(offset),
                                    static_cast<off_t>(size_bytes), SYNC_FILE_RANGE_WRITE);
@@ -323,11 +327,12 @@ class PosixFile final : public File {
     // only a minor fault. Only a hint: an older kernel refuses it (EINVAL)
     // and the appends fault as before.
     (void)::madvise(address, map_bytes, MADV_POPULATE_READ);
-    if (was_mapped && map_offset > unmapped_from) {
+    const uint64_t writeback_end = std::min(map_offset, map.writeback_wanted_end);
+    if (was_mapped && writeback_end > unmapped_from) {
       // Only a hint (see StartWriteback); a real I/O problem surfaces at Sync.
       (void)RetryOnInterrupt([&] {
         return ::sync_file_range(fd_, static_cast<off_t>(unmapped_from),
-                                 static_cast<off_t>(map_offset - unmapped_from),
+                                 static_cast<off_t>(writeback_end - unmapped_from),
                                  SYNC_FILE_RANGE_WRITE);
       });
     }
@@ -467,6 +472,8 @@ class PosixFile final : public File {
     // Blocks before it hold appends or zeros written ahead of them (see
     // WriteZerosAhead).
     uint64_t zeroed_end = 0;
+    // StartWriteback asked for bytes before it to be written back.
+    uint64_t writeback_wanted_end = 0;
   };
   std::optional<AppendMap> append_map_;
 };

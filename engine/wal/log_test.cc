@@ -791,6 +791,23 @@ TEST(LogWriterTest, WritebackIsHintedInContiguousChunksUntilASync) {
   EXPECT_EQ(file->writebacks().back().first, synced);
 }
 
+TEST(LogWriterTest, WritebackHintsOffLeaveTheFileAloneUntilTurnedOn) {
+  auto owned = std::make_unique<RecordingFile>(1 << 20);
+  RecordingFile* file = owned.get();
+  LogWriter writer(std::move(owned), kLogNumber, 0);
+  writer.set_writeback_hints(false);
+  const std::string payload(10'000, 'p');
+  while (writer.size_bytes() < 3 * LogWriter::kWritebackChunkBytes) {
+    ASSERT_TRUE(writer.AddRecord(payload).ok());
+  }
+  EXPECT_TRUE(file->writebacks().empty());
+  // On again: the next append hints everything not yet hinted or synced.
+  writer.set_writeback_hints(true);
+  ASSERT_TRUE(writer.AddRecord(payload).ok());
+  ASSERT_EQ(file->writebacks().size(), 1u);
+  EXPECT_EQ(file->writebacks()[0], std::make_pair(uint64_t{0}, writer.size_bytes()));
+}
+
 TEST(LogWriterTest, AFailedAppendBreaksTheWriterForGood) {
   auto owned = std::make_unique<RecordingFile>(1);
   RecordingFile* file = owned.get();

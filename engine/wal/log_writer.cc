@@ -66,7 +66,7 @@ absl::Status LogWriter::AddRecords(absl::Span<const std::string_view> payloads) 
     }
     size_bytes_ += append_bytes;
   }
-  if (size_bytes_ - writeback_offset_ >= kWritebackChunkBytes) {
+  if (writeback_hints_ && size_bytes_ - writeback_offset_ >= kWritebackChunkBytes) {
     // Only a hint: a failure here changes no durability promise, and a real
     // I/O problem surfaces at the next Sync.
     const absl::Status hinted =

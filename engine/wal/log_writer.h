@@ -67,9 +67,16 @@ class LogWriter {
   uint64_t log_number() const { return log_number_; }
 
   // Every this many appended bytes the writer asks the file to start writing
-  // them back (File::StartWriteback), so the Sync that retires a full WAL
-  // (DbImpl::SwitchMemTable) finds little left to write.
+  // them back (File::StartWriteback), while hints are on, so that a Sync
+  // finds little left to write.
   static constexpr uint64_t kWritebackChunkBytes = uint64_t{1} << 20;
+
+  // Whether to hint writeback (on at construction). A log that no Sync will
+  // need soon is better left to the page cache: the database turns hints
+  // off until writes sync, since unsynced WALs mostly become obsolete
+  // before the kernel would write them at all. Turning them on hints
+  // everything appended since the last hint or Sync at the next append.
+  void set_writeback_hints(bool enabled) { writeback_hints_ = enabled; }
 
  private:
   // Appends past this capacity release the staging buffer afterwards, so one
@@ -85,6 +92,7 @@ class LogWriter {
   uint64_t durable_offset_ = 0;
   // Bytes before this were handed to StartWriteback (or synced).
   uint64_t writeback_offset_ = 0;
+  bool writeback_hints_ = true;
   // The first failed Append or Sync; OK while the writer works.
   absl::Status sticky_error_;
   bool closed_ = false;

@@ -207,6 +207,12 @@ absl::StatusOr<LogReader::DamageScan> LogReader::ScanAfterDamage(uint64_t offset
   KILN_ASSERT(damage.scan_from >= offset);
   // An intact header before scan_from is not zeros.
   DamageScan scan{.damage_is_zeros = damage.scan_from == offset};
+  const auto proves_synced = [&](uint64_t position, const WalRecordHeader& header) {
+    if (header.durable_offset <= offset) return false;
+    scan.synced_witness_offset = position;
+    scan.synced_witness_durable_offset = header.durable_offset;
+    return true;
+  };
   // The damaged record's own payload holds no records, but a header of this
   // log in it that says the log was synced past the damage still proves the
   // damage hit durable data: an append misdirected into the payload of an
@@ -214,22 +220,14 @@ absl::StatusOr<LogReader::DamageScan> LogReader::ScanAfterDamage(uint64_t offset
   const uint64_t payload_end = std::min(damage.scan_from, file_size_);
   for (uint64_t position = offset + 1;
        position < payload_end && payload_end - position >= kWalRecordHeaderBytes;) {
-    KILN_ASSIGN_OR_RETURN(const uint64_t zeros_to_skip, HeaderlessZeros(position));
-    if (zeros_to_skip > 0) {
-      position += zeros_to_skip;
+    KILN_ASSIGN_OR_RETURN(const ScanPosition at, Examine(position));
+    if (at.zeros_to_skip > 0) {
+      position += at.zeros_to_skip;
       continue;
     }
-    KILN_ASSIGN_OR_RETURN(std::string_view bytes, Peek(position, kWalRecordHeaderBytes));
-    KILN_ASSERT(bytes.size() == kWalRecordHeaderBytes);
-    if (IsRecordHeaderOfThisLog(bytes)) {
-      const std::optional<WalRecordHeader> header = DecodeWalRecordHeader(bytes);
-      KILN_ASSERT(header.has_value());
-      if (header->durable_offset > offset) {
-        KILN_PROBE(true, "WAL damage: a synced witness inside the damaged record's payload");
-        scan.synced_witness_offset = position;
-        scan.synced_witness_durable_offset = header->durable_offset;
-        return scan;
-      }
+    if (at.header && proves_synced(position, *at.header)) {
+      KILN_PROBE(true, "WAL damage: a synced witness inside the damaged record's payload");
+      return scan;
     }
     ++position;
   }
@@ -237,31 +235,36 @@ absl::StatusOr<LogReader::DamageScan> LogReader::ScanAfterDamage(uint64_t offset
   // file_size_ - scan_from passes.
   uint64_t position = damage.scan_from;
   while (position < file_size_ && file_size_ - position >= kWalRecordHeaderBytes) {
-    KILN_ASSIGN_OR_RETURN(const uint64_t zeros_to_skip, HeaderlessZeros(position));
-    if (zeros_to_skip > 0) {
-      position += zeros_to_skip;
+    KILN_ASSIGN_OR_RETURN(const ScanPosition at, Examine(position));
+    if (at.zeros_to_skip > 0) {
+      position += at.zeros_to_skip;
       continue;
     }
-    KILN_ASSIGN_OR_RETURN(std::string_view bytes, Peek(position, kWalRecordHeaderBytes));
-    KILN_ASSERT(bytes.size() == kWalRecordHeaderBytes);
-    if (position != offset && IsRecordHeaderOfThisLog(bytes)) {
-      const std::optional<WalRecordHeader> header = DecodeWalRecordHeader(bytes);
-      KILN_ASSERT(header.has_value());
+    if (position != offset && at.header) {
       if (!scan.first_record_offset) scan.first_record_offset = position;
-      if (header->durable_offset > offset) {
-        scan.synced_witness_offset = position;
-        scan.synced_witness_durable_offset = header->durable_offset;
-        return scan;
-      }
+      if (proves_synced(position, *at.header)) return scan;
       // Skip the payload: bytes inside a record are not records.
-      if (header->payload_length > file_size_ - position - kWalRecordHeaderBytes) break;
-      position += kWalRecordHeaderBytes + uint64_t{header->payload_length};
+      if (at.header->payload_length > file_size_ - position - kWalRecordHeaderBytes) break;
+      position += kWalRecordHeaderBytes + uint64_t{at.header->payload_length};
       continue;
     }
-    if (!scan.first_record_offset && bytes[0] != 0) scan.damage_is_zeros = false;
+    if (!scan.first_record_offset && at.first_byte != 0) scan.damage_is_zeros = false;
     ++position;
   }
   return scan;
+}
+
+absl::StatusOr<LogReader::ScanPosition> LogReader::Examine(uint64_t position) {
+  KILN_ASSIGN_OR_RETURN(const uint64_t zeros_to_skip, HeaderlessZeros(position));
+  if (zeros_to_skip > 0) return ScanPosition{.zeros_to_skip = zeros_to_skip};
+  KILN_ASSIGN_OR_RETURN(std::string_view bytes, Peek(position, kWalRecordHeaderBytes));
+  KILN_ASSERT(bytes.size() == kWalRecordHeaderBytes);
+  ScanPosition at{.first_byte = bytes[0]};
+  if (IsRecordHeaderOfThisLog(bytes)) {
+    at.header = DecodeWalRecordHeader(bytes);
+    KILN_ASSERT(at.header.has_value());
+  }
+  return at;
 }
 
 absl::StatusOr<uint64_t> LogReader::HeaderlessZeros(uint64_t position) {

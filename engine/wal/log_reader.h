@@ -32,6 +32,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "kiln/env.h"
+#include "wal/log_format.h"
 
 namespace kiln {
 
@@ -109,6 +110,15 @@ class LogReader {
   // Decides whether damage at offset is a torn tail (nullopt) or an error.
   absl::StatusOr<std::optional<std::string>> HandleDamage(uint64_t offset, const Damage& damage);
   absl::StatusOr<DamageScan> ScanAfterDamage(uint64_t offset, const Damage& damage);
+  // What a scan finds at a position: a run of zeros no header starts in, or
+  // the first byte there and, if a header of this log starts there, it.
+  struct ScanPosition {
+    uint64_t zeros_to_skip = 0;
+    char first_byte = 0;
+    std::optional<WalRecordHeader> header;
+  };
+  // REQUIRES: position + kWalRecordHeaderBytes <= file size.
+  absl::StatusOr<ScanPosition> Examine(uint64_t position);
   // How many positions from position on start no header of this log,
   // judged by a run of zeros there (0: look at position itself).
   absl::StatusOr<uint64_t> HeaderlessZeros(uint64_t position);

@@ -119,7 +119,7 @@ absl::Status DbImpl::Close() {
     std::deque<std::unique_ptr<LogWriter>> retired;
     {
       MutexLock lock(*mutex_);
-      retired = TakeUnsyncedRetiredLogs();
+      retired = std::exchange(unsynced_retired_logs_, {});
     }
     if (sticky_error_.ok() && options_.durability >= Durability::kSyncData) {
       status = SyncWal(std::move(retired), *log_,

@@ -316,10 +316,12 @@ class DbImpl final : public Db {
   absl::Status MakeRoomForWrite(bool force_switch);
   // Retires mem_ and rolls the WAL. REQUIRES: as MakeRoomForWrite.
   absl::Status SwitchMemTable();
-  // What a task that is about to sync log_ must sync first (Invariant 2).
-  // REQUIRES: mutex_ held; the caller leads the writer queue (or closes).
-  std::deque<std::unique_ptr<LogWriter>> TakeUnsyncedRetiredLogs();
-  // Syncs log_'s predecessors taken by TakeUnsyncedRetiredLogs (fsync, so
+  // Before a sync of log_: turns writeback hints on for log_ and every
+  // later WAL (wal_writeback_hints_), and returns the retired WALs that must
+  // be synced first (Invariant 2). REQUIRES: mutex_ held; the caller leads
+  // the writer queue.
+  std::deque<std::unique_ptr<LogWriter>> BeginWalSync();
+  // Syncs log_'s predecessors taken by BeginWalSync (fsync, so
   // their trimmed size is durable too), then log_ with mode. The first
   // failure stops it. REQUIRES: mutex_ not held; the caller leads. May yield.
   absl::Status SyncWal(std::deque<std::unique_ptr<LogWriter>> retired, LogWriter& log,
@@ -416,17 +418,14 @@ class DbImpl final : public Db {
   uint64_t flushed_generation_id_ = 0;
   std::unique_ptr<LogWriter> log_;  // the leader's (Invariant 4)
   // Retired WALs not yet synced (Invariant 2). A leader that syncs log_ takes
-  // them all first (TakeUnsyncedRetiredLogs); RemoveObsoleteFiles closes
-  // those the manifest's log_number has passed, unsynced.
+  // them all first (BeginWalSync); RemoveObsoleteFiles closes those the
+  // manifest's log_number has passed, unsynced.
   std::deque<std::unique_ptr<LogWriter>> unsynced_retired_logs_;
   // Whether the WALs hint writeback (LogWriter::set_writeback_hints): off
   // until a write syncs (or the durability floor syncs every write), so that
   // buffered writes never pay to write WALs a flush makes obsolete, and on
   // from then on, so that a sync does not find whole WALs left to write.
   bool wal_writeback_hints_ = false;
-  // Turns wal_writeback_hints_ on for log_ and every later WAL. REQUIRES:
-  // mutex_ held; the caller leads the writer queue.
-  void EnableWalWritebackHints();
   SequenceNumber last_sequence_ = 0;
   // Recovery only: the last sequence of the last WAL record replayed.
   SequenceNumber last_replayed_sequence_ = 0;

@@ -242,7 +242,7 @@ absl::Status DbImpl::RecoverWals(MemGeneration& recovered, SequenceNumber& max_s
   // and must show no sync (else the lost writes had been durable). Empty
   // WALs an open made before its manifest edit failed are dropped so too.
   std::optional<WalCut> cut;
-  uint64_t previous_end_offset = 0;
+  WalCut replayed_through;            // the last WAL replayed, and its end
   SequenceNumber expected_first = 0;  // 0: any (the first WAL)
   for (size_t i = 0; i < wals.size(); ++i) {
     if (cut.has_value()) {
@@ -254,17 +254,17 @@ absl::Status DbImpl::RecoverWals(MemGeneration& recovered, SequenceNumber& max_s
     if (replay.skipped_sequences) {
       KILN_PROBE(true, "db: recovery found a WAL that lost records at a record boundary");
       KILN_ASSERT(i > 0);
-      cut = WalCut{.number = wals[i - 1], .end_offset = previous_end_offset};
+      cut = replayed_through;
       KILN_RETURN_IF_ERROR(CheckWalNeverSynced(wals[i], *cut));
       continue;
     }
+    replayed_through = WalCut{.number = wals[i], .end_offset = replay.end_offset};
     if (replay.torn_tail || replay.records == 0) {
       KILN_PROBE(i + 1 < wals.size(),
                  "db: recovery found an older WAL cut short and drops the newer ones");
-      cut = WalCut{.number = wals[i], .end_offset = replay.end_offset};
+      cut = replayed_through;
     }
     if (replay.records > 0) expected_first = last_replayed_sequence_ + 1;
-    previous_end_offset = replay.end_offset;
   }
   return absl::OkStatus();
 }

@@ -360,10 +360,7 @@ DbImpl::Wakeups DbImpl::CommitGroup(Writer& leader) {
       planted_early_gen != nullptr ? planted_early_gen : mem_;
   const bool sync = durability >= Durability::kSyncData;
   std::deque<std::unique_ptr<LogWriter>> retired;
-  if (sync) {
-    EnableWalWritebackHints();
-    retired = TakeUnsyncedRetiredLogs();
-  }
+  if (sync) retired = BeginWalSync();
   const uint64_t syncs = sync ? retired.size() + 1 : 0;
 
   mutex_->Unlock();
@@ -419,8 +416,7 @@ absl::Status DbImpl::Persist(Durability durability) {
   absl::Status status = sticky_error_;
   if (status.ok() && durability >= Durability::kSyncData) {
     LogWriter* log = log_.get();
-    EnableWalWritebackHints();
-    std::deque<std::unique_ptr<LogWriter>> retired = TakeUnsyncedRetiredLogs();
+    std::deque<std::unique_ptr<LogWriter>> retired = BeginWalSync();
     stats_.wal_syncs += retired.size() + 1;
     mutex_->Unlock();
     status = SyncWal(std::move(retired), *log, SyncModeFor(durability));
@@ -554,16 +550,13 @@ absl::Status DbImpl::SwitchMemTable() {
   return absl::OkStatus();
 }
 
-void DbImpl::EnableWalWritebackHints() {
+std::deque<std::unique_ptr<LogWriter>> DbImpl::BeginWalSync() {
   mutex_->AssertHeld();
-  if (wal_writeback_hints_) return;
-  KILN_PROBE(true, "db: the first sync turns WAL writeback hints on");
-  wal_writeback_hints_ = true;
-  log_->set_writeback_hints(true);
-}
-
-std::deque<std::unique_ptr<LogWriter>> DbImpl::TakeUnsyncedRetiredLogs() {
-  mutex_->AssertHeld();
+  if (!wal_writeback_hints_) {
+    KILN_PROBE(true, "db: the first sync turns WAL writeback hints on");
+    wal_writeback_hints_ = true;
+    log_->set_writeback_hints(true);
+  }
   KILN_PROBE(!unsynced_retired_logs_.empty(), "db: a WAL sync syncs retired WALs first");
   return std::exchange(unsynced_retired_logs_, {});
 }

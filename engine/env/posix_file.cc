@@ -187,7 +187,8 @@ class PosixFile final : public File {
   absl::Status Sync() override {
     KILN_RETURN_IF_ERROR(CheckOpen("sync"));
     // No zeros ahead: fsync writes the inode anyway (the appends changed
-    // its times), and at a memtable switch the close trims them away.
+    // its times), and a retired WAL's fsync comes right before its close,
+    // which would trim them away.
     UnmapWrittenPages();
     if (RetryOnInterrupt([&] { return ::fsync(fd_); }) != 0) {
       return ErrnoStatus("sync", path_, errno);

@@ -58,10 +58,10 @@ struct Options {
   // bytes at a time (File::MapAppends), so a kFlush write hands its record
   // to the OS with a copy instead of a write system call, with the same
   // durability. After a crash a WAL not yet synced may then end in up to
-  // this many zero bytes, which recovery reads as its torn tail; a synced
-  // WAL is trimmed when it retires, and the trim synced. 0: one write system call
-  // per record. Filesystems without such appends (the simulator's faultfs
-  // has them) write as usual. At most kMaxWalReserveBytes.
+  // this many zero bytes, which recovery reads as its torn tail; closing a
+  // WAL trims them, and syncs the trim if the WAL was synced. 0: one write
+  // system call per record. Filesystems without such appends (the
+  // simulator's faultfs has them) write as usual. At most kMaxWalReserveBytes.
   uint64_t wal_reserve_bytes = uint64_t{1} << 20;
 
   // Memory for memtables not yet written to tables: the active memtable

@@ -175,6 +175,23 @@ void MemTable::Add(SequenceNumber sequence, ValueType type, std::string_view use
     KILN_ASSERT(sequence > 0);  // 0 means "no tombstone" to readers
   }
 
+  // The filter's block is a cache miss: asked for now, it arrives while
+  // the entry is built and placed, and is set after (before the entry's
+  // sequence is published, so a reader that may see the entry sees its bits).
+  MemTableFilter* filter = nullptr;
+  uint64_t filter_hash = 0;
+  if (!is_range && filter_bytes_ > 0) {
+    if (filter_owner_ == nullptr &&
+        arena_.MemoryUsage() + values_.MemoryUsage() >= filter_after_bytes()) {
+      BuildFilter();
+    }
+    filter = filter_owner_.get();
+    if (filter != nullptr) {
+      filter_hash = MemTableFilter::Hash(user_key);
+      filter->Prefetch(filter_hash);
+    }
+  }
+
   const size_t internal_key_bytes = user_key.size() + kInternalKeyTrailerBytes;
   const bool separate = !is_range && value.size() > kMemTableInlineValueBytes;
   const uint32_t tagged_size = static_cast<uint32_t>(value.size() << 1 | (separate ? 1 : 0));
@@ -211,14 +228,8 @@ void MemTable::Add(SequenceNumber sequence, ValueType type, std::string_view use
   if (sequence > largest_sequence_.load(std::memory_order_relaxed)) {
     largest_sequence_.store(sequence, std::memory_order_relaxed);
   }
-  if (!is_range && filter_bytes_ > 0) {
-    if (filter_owner_ == nullptr &&
-        arena_.MemoryUsage() + values_.MemoryUsage() >= filter_after_bytes()) {
-      BuildFilter();
-    }
-    if (filter_owner_ != nullptr) filter_owner_->Add(MemTableFilter::Hash(user_key));
-  }
   list.Insert(entry);
+  if (filter != nullptr) filter->Add(filter_hash);
   (is_range ? num_range_tombstones_ : num_entries_).fetch_add(1, std::memory_order_release);
 }
 

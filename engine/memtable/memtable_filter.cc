@@ -50,6 +50,10 @@ void MemTableFilter::Add(uint64_t hash) {
   }
 }
 
+void MemTableFilter::Prefetch(uint64_t hash) const {
+  __builtin_prefetch(&words_[BlockStart(hash)], /*rw=*/1);
+}
+
 bool MemTableFilter::MayContain(uint64_t hash) const {
   const size_t start = BlockStart(hash);
   uint64_t bits = hash * kRemix;

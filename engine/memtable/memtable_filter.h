@@ -35,6 +35,8 @@ class MemTableFilter {
   explicit MemTableFilter(size_t bytes);
 
   void Add(uint64_t hash);
+  // Brings hash's block toward the cache for an Add soon after.
+  void Prefetch(uint64_t hash) const;
   bool MayContain(uint64_t hash) const;
 
   size_t size_bytes() const { return num_blocks_ * kBlockBytes; }

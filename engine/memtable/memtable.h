@@ -18,8 +18,11 @@
 //
 // Thread-safety: Add needs external synchronisation (one writer at a time; the
 // DB serialises writers). Everything else is lock-free and safe on any thread
-// concurrently with one Add (the skiplists' contract, skiplist.h). Nothing
-// here yields or blocks.
+// concurrently with one Add (the skiplists' contract, skiplist.h). A Get
+// may miss an entry whose Add has not returned (its filter bits are set just
+// after the skiplist insert): readers must only ask for sequences the writer
+// published after the Add, as the DB's readers do. Nothing here yields or
+// blocks.
 #ifndef KILN_MEMTABLE_MEMTABLE_H_
 #define KILN_MEMTABLE_MEMTABLE_H_
 
@@ -174,7 +177,8 @@ class MemTable {
   std::atomic<SequenceNumber> largest_sequence_{0};
   // Null until the memtable holds filter_after_bytes() (small memtables
   // search fast enough; many buckets' small memtables should not each pay
-  // for a filter). Then every point key is in it before its entry is.
+  // for a filter). Then every point key is in it by the time its Add
+  // returns.
   const size_t filter_bytes_;
   std::unique_ptr<MemTableFilter> filter_owner_;  // the writer's
   std::atomic<const MemTableFilter*> filter_{nullptr};

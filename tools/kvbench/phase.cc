@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "tools/kvbench/process_stats.h"
 #include "util/assert.h"
 
 namespace kiln::kvbench {
@@ -77,6 +78,8 @@ PhaseResult RunPhase(const PhaseOptions& options, const PhaseBody& body) {
   std::atomic<int> ready{0};
   std::atomic<bool> go{false};
   std::vector<double> end_seconds(total, 0);
+  // Per counted thread: the scheduler's times over its part of the phase.
+  std::vector<std::optional<ThreadCpuTimes>> cpu_times(total);
   Clock::time_point start;
   std::vector<std::thread> workers;
   for (int i = 0; i < total; ++i) {
@@ -85,9 +88,16 @@ PhaseResult RunPhase(const PhaseOptions& options, const PhaseBody& body) {
       ready.fetch_add(1);
       while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
       self.last_ = Clock::now();
+      const std::optional<ThreadCpuTimes> cpu_before = CurrentThreadCpuTimes();
       absl::Status status = body(i, self);
       if (self.counted_) {
         end_seconds[i] = double(NanosSince(start)) / 1e9;
+        const std::optional<ThreadCpuTimes> cpu_after = CurrentThreadCpuTimes();
+        if (cpu_before.has_value() && cpu_after.has_value()) {
+          cpu_times[i] =
+              ThreadCpuTimes{.running_ns = cpu_after->running_ns - cpu_before->running_ns,
+                             .waiting_ns = cpu_after->waiting_ns - cpu_before->waiting_ns};
+        }
         phase.CountedThreadDone();
       }
       if (!status.ok()) {
@@ -104,9 +114,18 @@ PhaseResult RunPhase(const PhaseOptions& options, const PhaseBody& body) {
 
   PhaseResult result;
   result.status = first_error;
+  double waiting_seconds = 0;
+  double counted_seconds = 0;
+  bool cpu_times_known = true;
   for (int i = 0; i < total; ++i) {
     const PhaseThread& thread = *threads[i];
     if (thread.counted_) {
+      if (cpu_times[i].has_value()) {
+        waiting_seconds += double(cpu_times[i]->waiting_ns) / 1e9;
+      } else {
+        cpu_times_known = false;
+      }
+      counted_seconds += end_seconds[i];
       result.latency.Merge(thread.latency_);
       result.ops += thread.ops_;
       result.found += thread.found_;
@@ -114,6 +133,9 @@ PhaseResult RunPhase(const PhaseOptions& options, const PhaseBody& body) {
     } else {
       result.uncounted_ops += thread.ops_;
     }
+  }
+  if (cpu_times_known && counted_seconds > 0) {
+    result.core_wait_pct = 100 * waiting_seconds / counted_seconds;
   }
   return result;
 }

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -58,6 +59,10 @@ struct PhaseResult {
   uint64_t found = 0;
   uint64_t uncounted_ops = 0;
   double seconds = 0;  // start to the last counted thread's end
+  // The share of the counted threads' time in the phase that they were
+  // runnable but waiting for a core (the host or the engine's own
+  // background threads had them all); nullopt where the kernel does not say.
+  std::optional<double> core_wait_pct;
   absl::Status status;  // the first error any thread returned
 };
 

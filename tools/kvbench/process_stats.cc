@@ -25,6 +25,17 @@ uint64_t ProcessBytesWritten() {
   return bytes;
 }
 
+std::optional<ThreadCpuTimes> CurrentThreadCpuTimes() {
+  std::FILE* file = std::fopen("/proc/thread-self/schedstat", "r");
+  if (file == nullptr) return std::nullopt;
+  unsigned long long running = 0;
+  unsigned long long waiting = 0;
+  const int fields = std::fscanf(file, "%llu %llu", &running, &waiting);
+  std::fclose(file);
+  if (fields != 2) return std::nullopt;
+  return ThreadCpuTimes{.running_ns = running, .waiting_ns = waiting};
+}
+
 ResidentBytes ProcessResidentBytes() {
   ResidentBytes resident;
   std::FILE* file = std::fopen("/proc/self/status", "r");

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -43,6 +44,14 @@ class AnonPeakSampler {
   uint64_t peak_ = 0;
   std::thread thread_;
 };
+
+// The calling thread's scheduler times so far (/proc/thread-self/schedstat):
+// on a core, and runnable but waiting for one. nullopt if unavailable.
+struct ThreadCpuTimes {
+  uint64_t running_ns = 0;
+  uint64_t waiting_ns = 0;
+};
+std::optional<ThreadCpuTimes> CurrentThreadCpuTimes();
 
 // The sizes of the regular files under dir, summed; 0 if it does not exist.
 uint64_t DirectoryBytes(const std::string& dir);

@@ -61,6 +61,9 @@ std::string NoteFor(const Measurement& m) {
       !syncs && slow.has_value() && *slow >= 1) {
     add(Number(slow, "%.0f") + "% of time in ops >= 100 us");
   }
+  if (std::optional<double> wait = m.Get("core_wait_pct"); wait.has_value() && *wait >= 1) {
+    add(Number(wait, "%.0f") + "% waiting for a core");
+  }
   if (std::optional<double> writer = m.Get("writer_ops_per_sec")) {
     add("writer " + Grouped(writer) + " ops/s");
   }

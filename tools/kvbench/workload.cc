@@ -401,6 +401,7 @@ Measurement RunWorkload(std::string_view engine_name, std::string_view workload,
   // some kind (a memtable switch, a WAL reservation, a sync, a preemption),
   // not the steady per-operation cost.
   metrics["slow_time_pct"] = 100 * phase.latency.ShareOfSumAtLeast(kSlowOpNs);
+  if (phase.core_wait_pct.has_value()) metrics["core_wait_pct"] = *phase.core_wait_pct;
   if (phase.uncounted_ops > 0) {
     metrics["writer_ops_per_sec"] = double(phase.uncounted_ops) / phase.seconds;
   }

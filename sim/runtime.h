@@ -247,10 +247,7 @@ class Runtime final : private SimHooks {
     std::unique_ptr<CondVar> NewCondVar(Mutex& mutex) override {
       return runtime_.NewCondVar(mutex);
     }
-    // The schedule is the seed's: a priority changes nothing here.
-    using Scheduler::Spawn;
-    std::unique_ptr<Task> Spawn(std::string_view name, std::function<void()> body,
-                                TaskPriority /*priority*/) override {
+    std::unique_ptr<Task> Spawn(std::string_view name, std::function<void()> body) override {
       return runtime_.Spawn(name, std::move(body));
     }
     void Yield() override { runtime_.Yield(); }

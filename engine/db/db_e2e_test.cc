@@ -1,20 +1,13 @@
 // End to end on the real filesystem at a realistic size: a million keys
 // written through the public API, the database closed and reopened, then
 // every key read back by Get, a full forward scan and a reverse scan sample.
-#include <sys/resource.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
-#include <vector>
 
 #include "gtest/gtest.h"
 #include "kiln/db.h"
@@ -62,46 +55,6 @@ Options E2eOptions() {
   options.create_if_missing = true;
   options.durability = Durability::kBuffered;
   return options;
-}
-
-// The nice values of this process's threads named name, from
-// /proc/self/task/<tid>/{comm,stat}.
-std::vector<int> NiceOfThreadsNamed(const std::string& name) {
-  std::vector<int> nices;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream comm(task.path() / "comm");
-    std::string comm_name;
-    if (!std::getline(comm, comm_name) || comm_name != name) continue;
-    std::ifstream stat_file(task.path() / "stat");
-    std::string stat;
-    std::getline(stat_file, stat);
-    // The fields after the parenthesised name: state is field 3, nice 19.
-    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
-    std::string field;
-    for (int i = 3; i < 19; ++i) fields >> field;
-    int nice = 0;
-    fields >> nice;
-    nices.push_back(nice);
-  }
-  return nices;
-}
-
-TEST(DbE2eTest, BackgroundTasksRunBelowTheApplicationsPriorityUnlessAskedNot) {
-  errno = 0;
-  const int own_nice = ::getpriority(PRIO_PROCESS, 0);
-  ASSERT_EQ(errno, 0);
-  for (const bool low : {true, false}) {
-    SCOPED_TRACE(low ? "background_low_priority" : "normal priority");
-    Options options = E2eOptions();
-    options.background_tasks = 2;
-    options.background_low_priority = low;
-    absl::StatusOr<std::unique_ptr<Db>> db = Db::Open(options, DbPath() + "_priority");
-    ASSERT_TRUE(db.ok()) << db.status();
-    // Spawn returns once the task's thread is at its priority.
-    const int expected = low ? std::min(19, own_nice + 5) : own_nice;
-    EXPECT_EQ(NiceOfThreadsNamed("kiln-background"), (std::vector<int>{expected, expected}));
-    ASSERT_TRUE((*db)->Close().ok());
-  }
 }
 
 TEST(DbE2eTest, MillionKeysSurviveReopen) {

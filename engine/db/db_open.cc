@@ -207,9 +207,7 @@ absl::Status DbImpl::OpenImpl() {
   }
   RemoveObsoleteFiles(/*at_open=*/true);
   for (int i = 0; i < options_.background_tasks; ++i) {
-    tasks_.push_back(env_.scheduler->Spawn(
-        "kiln-background", [this] { BackgroundLoop(); },
-        options_.background_low_priority ? TaskPriority::kBackground : TaskPriority::kNormal));
+    tasks_.push_back(env_.scheduler->Spawn("kiln-background", [this] { BackgroundLoop(); }));
   }
   return absl::OkStatus();
 }

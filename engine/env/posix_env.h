@@ -99,18 +99,9 @@ class ThreadScheduler final : public Scheduler {
   std::unique_ptr<Mutex> NewMutex() override;
   // REQUIRES: mutex was made by a ThreadScheduler and outlives the CondVar.
   std::unique_ptr<CondVar> NewCondVar(Mutex& mutex) override;
-  // A kBackground task's thread raises its own nice value by
-  // kBackgroundNiceIncrement (Linux nice values are per thread; lowering a
-  // priority needs no privilege, and a failure only leaves it as it was).
-  using Scheduler::Spawn;
-  std::unique_ptr<Task> Spawn(std::string_view name, std::function<void()> body,
-                              TaskPriority priority) override;
+  std::unique_ptr<Task> Spawn(std::string_view name, std::function<void()> body) override;
   void Yield() override;
 };
-
-// What a kBackground task's thread adds to its nice value: CFS then weighs
-// it at about a third of a normal thread when both want the same core.
-inline constexpr int kBackgroundNiceIncrement = 5;
 
 // madvise(MADV_HUGEPAGE): Linux backs the range with transparent huge pages
 // when its policy is "madvise" or "always". Errors (no THP, an unaligned

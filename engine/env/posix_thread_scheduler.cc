@@ -1,14 +1,10 @@
 #include <pthread.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <future>
-#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -114,16 +110,6 @@ void NameCurrentThread(const std::string& name) {
   (void)::pthread_setname_np(::pthread_self(), truncated.c_str());
 }
 
-void LowerCurrentThreadPriority() {
-  // On Linux, PRIO_PROCESS with who = 0 names the calling thread, not the
-  // whole process. getpriority can return -1 as a value: errno tells.
-  errno = 0;
-  const int nice_now = ::getpriority(PRIO_PROCESS, 0);
-  if (nice_now == -1 && errno != 0) return;
-  // Only a hint: a thread that keeps its priority works the same, slower.
-  (void)::setpriority(PRIO_PROCESS, 0, nice_now + kBackgroundNiceIncrement);
-}
-
 }  // namespace
 
 std::unique_ptr<Mutex> ThreadScheduler::NewMutex() { return std::make_unique<ThreadMutex>(); }
@@ -134,22 +120,12 @@ std::unique_ptr<CondVar> ThreadScheduler::NewCondVar(Mutex& mutex) {
   return std::make_unique<ThreadCondVar>(*thread_mutex);
 }
 
-std::unique_ptr<Task> ThreadScheduler::Spawn(std::string_view name, std::function<void()> body,
-                                             TaskPriority priority) {
+std::unique_ptr<Task> ThreadScheduler::Spawn(std::string_view name, std::function<void()> body) {
   KILN_ASSERT(body != nullptr);
-  // Spawn returns once the thread is named and at its priority, so that
-  // whatever the caller does next runs against a task as asked for.
-  // The thread holds the promise too: set_value may still be waking the
-  // spawner when the spawner returns.
-  auto started = std::make_shared<std::promise<void>>();
-  std::future<void> started_future = started->get_future();
-  std::thread thread([name = std::string(name), body = std::move(body), priority, started] {
+  std::thread thread([name = std::string(name), body = std::move(body)] {
     NameCurrentThread(name);
-    if (priority == TaskPriority::kBackground) LowerCurrentThreadPriority();
-    started->set_value();
     body();
   });
-  started_future.wait();
   return std::make_unique<ThreadTask>(std::move(thread));
 }
 

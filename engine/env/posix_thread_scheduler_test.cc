@@ -1,8 +1,4 @@
-#include <sys/resource.h>
-
-#include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <memory>
 #include <vector>
 
@@ -19,30 +15,6 @@ TEST(ThreadSchedulerTest, SpawnRunsTheBodyAndJoinWaitsForIt) {
   task->Join();
   EXPECT_TRUE(ran);
   task->Join();  // idempotent
-}
-
-// The calling thread's nice value (Linux: per thread).
-int CurrentThreadNice() {
-  errno = 0;
-  const int nice = ::getpriority(PRIO_PROCESS, 0);
-  EXPECT_EQ(errno, 0);
-  return nice;
-}
-
-TEST(ThreadSchedulerTest, ABackgroundTaskRunsAtALowerPriorityThanItsSpawner) {
-  ThreadScheduler scheduler;
-  const int spawner_nice = CurrentThreadNice();
-  int background_nice = -100;
-  int normal_nice = -100;
-  scheduler
-      .Spawn(
-          "background", [&] { background_nice = CurrentThreadNice(); }, TaskPriority::kBackground)
-      ->Join();
-  scheduler.Spawn("normal", [&] { normal_nice = CurrentThreadNice(); })->Join();
-  // 19 is the lowest priority there is.
-  EXPECT_EQ(background_nice, std::min(19, spawner_nice + kBackgroundNiceIncrement));
-  EXPECT_EQ(normal_nice, spawner_nice);
-  EXPECT_EQ(CurrentThreadNice(), spawner_nice) << "only the task's own thread changes";
 }
 
 TEST(ThreadSchedulerTest, DestroyingATaskJoinsIt) {

@@ -130,7 +130,6 @@ std::string DescribeKiln(const EngineSettings& settings) {
          " compression=" + (settings.compression ? "lz4" : "none") +
          " durability=kFlush (sync writes: kSyncData)" +
          " background_tasks=" + std::to_string(options.background_tasks) +
-         " background_low_priority=" + (options.background_low_priority ? "true" : "false") +
          " map_table_files=" + (options.map_table_files ? "true" : "false") +
          " verify_checksums=" + (settings.verify_checksums ? "true" : "false");
 }

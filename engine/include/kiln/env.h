@@ -217,27 +217,13 @@ class Task {
   virtual void Join() = 0;
 };
 
-// How a task competes for CPU with the application's own threads.
-enum class TaskPriority : uint8_t {
-  kNormal,
-  // Work that may lag a little behind the foreground (flush, compaction):
-  // on the real Env a lower CPU priority (nice + kBackgroundNiceIncrement),
-  // so that it takes the cores the foreground leaves. The simulator's
-  // schedule is drawn from the seed and ignores it.
-  kBackground,
-};
-
 class Scheduler {
  public:
   virtual ~Scheduler() = default;
   virtual std::unique_ptr<Mutex> NewMutex() = 0;
   virtual std::unique_ptr<CondVar> NewCondVar(Mutex& mutex) = 0;
   // Starts body as a background task; name appears in traces and reports.
-  virtual std::unique_ptr<Task> Spawn(std::string_view name, std::function<void()> body,
-                                      TaskPriority priority) = 0;
-  std::unique_ptr<Task> Spawn(std::string_view name, std::function<void()> body) {
-    return Spawn(name, std::move(body), TaskPriority::kNormal);
-  }
+  virtual std::unique_ptr<Task> Spawn(std::string_view name, std::function<void()> body) = 0;
   // Lets other tasks run. May yield.
   virtual void Yield() = 0;
 };

@@ -110,15 +110,6 @@ struct Options {
   // Background tasks for flush and compaction; 0: all maintenance is manual
   // (Db::DoMaintenanceStep), for hosts that schedule work themselves.
   int background_tasks = 2;
-  // Whether the background tasks run at a lower CPU priority than the
-  // application's threads (TaskPriority::kBackground: nice + 5 on the real
-  // Env). Then a writer that wants a core gets it before a flush or a
-  // compaction does, which use the cores it leaves; on 2 cores kvbench
-  // overwrite went from 839-855k to 881-901k writes/s (the writer waited for
-  // a core 7-13% of the phase, 1-3% after). Turn it off when the host has
-  // more foreground threads than cores busy all the time, so that
-  // compaction keeps up.
-  bool background_low_priority = true;
 
   // Options of the default bucket.
   BucketOptions default_bucket;

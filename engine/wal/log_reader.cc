@@ -231,6 +231,13 @@ absl::StatusOr<LogReader::DamageScan> LogReader::ScanAfterDamage(uint64_t offset
     }
     ++position;
   }
+  // A header at the damaged offset itself is the damaged record's own (read
+  // intact this time), so it is no later record. The file header's damage
+  // is the exception: no record belongs at offset 0, so a header there was
+  // misdirected, and one that proves a sync (dst seed 1126862: an append
+  // landed over the file header and the synced record behind it) makes the
+  // damage Corruption.
+  const bool header_at_offset_is_later = offset == 0;
   // Each pass advances position by at least one byte, so the loop ends within
   // file_size_ - scan_from passes.
   uint64_t position = damage.scan_from;
@@ -240,7 +247,8 @@ absl::StatusOr<LogReader::DamageScan> LogReader::ScanAfterDamage(uint64_t offset
       position += at.zeros_to_skip;
       continue;
     }
-    if (position != offset && at.header) {
+    if ((position != offset || header_at_offset_is_later) && at.header) {
+      KILN_PROBE(position == 0, "WAL damage: a record header over the file header");
       if (!scan.first_record_offset) scan.first_record_offset = position;
       if (proves_synced(position, *at.header)) return scan;
       // Skip the payload: bytes inside a record are not records.

@@ -447,6 +447,45 @@ TEST_P(LogTest, ASyncedWitnessInsideTheDamagedRecordIsCorruption) {
   });
 }
 
+// dst seed 1126862: an append misdirected to offset 0 overwrote the file
+// header and the synced record behind it. The misplaced record's header,
+// now at offset 0, says the log was synced past the header: the damage hit
+// durable data, not a crash's torn tail.
+TEST_P(LogTest, ASyncedWitnessOverTheFileHeaderIsCorruption) {
+  RunInEnv([&] {
+    const std::string path = Path("000001.log");
+    absl::StatusOr<WrittenLog> log = WriteLog(path, {"a", "b"}, {.sync_each_record = true});
+    ASSERT_TRUE(log.ok()) << log.status();
+    const std::string bytes = ReadBytes(path);
+    const uint64_t witness = log->record_offsets[1];
+    WriteBytes(path, 0, bytes.substr(witness));
+    Truncate(path, witness);
+    const ReadResult read = ReadLog(path, {.tail_is_tolerated = true});
+    EXPECT_TRUE(IsCorruption(read.status)) << read.status;
+    EXPECT_TRUE(MessageHas(read.status, "offset 0: file header")) << read.status;
+    EXPECT_TRUE(MessageHas(read.status, "synced")) << read.status;
+    EXPECT_TRUE(read.records.empty());
+  });
+}
+
+// The same append over an unsynced log's header loses only unsynced
+// records: a torn tail.
+TEST_P(LogTest, AnUnsyncedRecordOverTheFileHeaderIsATornTail) {
+  RunInEnv([&] {
+    const std::string path = Path("000001.log");
+    absl::StatusOr<WrittenLog> log = WriteLog(path, {"a", "b"});
+    ASSERT_TRUE(log.ok()) << log.status();
+    const std::string bytes = ReadBytes(path);
+    const uint64_t second = log->record_offsets[1];
+    WriteBytes(path, 0, bytes.substr(second));
+    Truncate(path, second);
+    const ReadResult read = ReadLog(path, {.tail_is_tolerated = true});
+    ASSERT_TRUE(read.status.ok()) << read.status;
+    EXPECT_TRUE(read.records.empty());
+    EXPECT_TRUE(read.saw_torn_tail);
+  });
+}
+
 // The synced prefix ends exactly where unsynced records begin.
 TEST_P(LogTest, TheSyncedPrefixEndsAtTheLastSync) {
   RunInEnv([&] {

@@ -161,6 +161,16 @@ class LogTest : public testing::EnvTest {
     ASSERT_TRUE(file.ok()) << file.status();
     ASSERT_TRUE((*file)->Truncate(size_bytes).ok());
   }
+
+  // An append misdirected to offset 0: the log's last record is written
+  // over the file header (and whatever follows it), and the place it was
+  // meant for is gone.
+  void MoveLastRecordOverTheFileHeader(const std::string& path, const WrittenLog& log) {
+    const std::string bytes = ReadBytes(path);
+    const uint64_t last = log.record_offsets.back();
+    WriteBytes(path, 0, bytes.substr(last));
+    Truncate(path, last);
+  }
 };
 
 TEST_P(LogTest, RecordsOfRandomSizesRoundTrip) {
@@ -456,10 +466,7 @@ TEST_P(LogTest, ASyncedWitnessOverTheFileHeaderIsCorruption) {
     const std::string path = Path("000001.log");
     absl::StatusOr<WrittenLog> log = WriteLog(path, {"a", "b"}, {.sync_each_record = true});
     ASSERT_TRUE(log.ok()) << log.status();
-    const std::string bytes = ReadBytes(path);
-    const uint64_t witness = log->record_offsets[1];
-    WriteBytes(path, 0, bytes.substr(witness));
-    Truncate(path, witness);
+    MoveLastRecordOverTheFileHeader(path, *log);
     const ReadResult read = ReadLog(path, {.tail_is_tolerated = true});
     EXPECT_TRUE(IsCorruption(read.status)) << read.status;
     EXPECT_TRUE(MessageHas(read.status, "offset 0: file header")) << read.status;
@@ -475,10 +482,7 @@ TEST_P(LogTest, AnUnsyncedRecordOverTheFileHeaderIsATornTail) {
     const std::string path = Path("000001.log");
     absl::StatusOr<WrittenLog> log = WriteLog(path, {"a", "b"});
     ASSERT_TRUE(log.ok()) << log.status();
-    const std::string bytes = ReadBytes(path);
-    const uint64_t second = log->record_offsets[1];
-    WriteBytes(path, 0, bytes.substr(second));
-    Truncate(path, second);
+    MoveLastRecordOverTheFileHeader(path, *log);
     const ReadResult read = ReadLog(path, {.tail_is_tolerated = true});
     ASSERT_TRUE(read.status.ok()) << read.status;
     EXPECT_TRUE(read.records.empty());

@@ -79,8 +79,8 @@ inline constexpr size_t kMaxCommitGroupBatches = 256;
 // A sync-group leader yields at most this many times for the writers of the
 // last sync group to queue again (DbImpl::GatherSyncGroup).
 inline constexpr int kMaxSyncGatherYields = 16;
-// A queued writer yields at most this many times, and for at most this
-// long, before it sleeps until its leader wakes it (YieldBeforeParking).
+// A queued sync writer yields at most this many times, and for at most
+// this long, before it sleeps until its leader wakes it (YieldBeforeParking).
 inline constexpr int kMaxParkingYields = 64;
 inline constexpr uint64_t kMaxParkingYieldNs = 200'000;
 // A slowed writer sleeps this long, once per write.
@@ -303,8 +303,9 @@ class DbImpl final : public Db {
   // Returns true when w is at the front (it leads), with mutex_ held; false
   // when a leader finished it, with mutex_ released. REQUIRES: mutex_ held.
   [[nodiscard]] bool EnqueueAndWait(Writer& w);
-  // Part of EnqueueAndWait: yields a bounded while, returning early once w
-  // is done or promoted. REQUIRES: mutex_ not held; w.parking made.
+  // Part of EnqueueAndWait: a sync writer yields a bounded while, returning
+  // early once w is done or promoted. REQUIRES: mutex_ not held; w.parking
+  // made.
   void YieldBeforeParking(const Writer& w);
   // EnqueueAndWait for writers no leader takes into its group (kinds other
   // than kBatch): returns at the front, with mutex_ held.

@@ -1,11 +1,11 @@
 // Measures random inserts into one memtable the size of kvbench's (16 MiB of
 // entries: 16-byte keys, 100-byte values, as kvbench writes them, and its
-// filter), with the
-// real Env's memory hints (huge-page-backed arena blocks where the kernel
-// allows) and without, then a full in-order scan that copies every key and
-// value, as a flush does. Prints ns per insert and per scanned entry, the
-// median of kRepetitions fresh memtables each, alternating the two so drift
-// on a shared host hits both. A tool: it reads the wall clock.
+// filter), with the real Env's memory hints (huge-page-backed arena blocks
+// where the kernel allows) and without, then a full in-order scan that
+// copies every key and value, as a flush does. Prints ns per insert and per
+// scanned entry, the median of kRepetitions fresh memtables each,
+// alternating the two so drift on a shared host hits both. A tool: it reads
+// the wall clock.
 //
 //   bazel run -c opt //tools/kvbench:memtable_bench [-- VALUE_BYTES]
 #include <algorithm>
@@ -27,9 +27,9 @@ namespace {
 constexpr int kRepetitions = 7;
 constexpr size_t kMemTableBytes = size_t{16} << 20;
 constexpr uint64_t kKeySpace = 1'000'000;
-// The memtable filter a database with kvbench's budget (twice the memtable)
-// gives each memtable (DbImpl::NewMemTable).
-constexpr size_t kFilterBytes = 2 * kMemTableBytes / 2 / 128;
+// The filter DbImpl::NewMemTable gives a memtable: a 128th of half the
+// budget, which kvbench sets to twice the memtable.
+constexpr size_t kFilterBytes = kMemTableBytes / 128;
 
 double Median(std::vector<double> values) {
   std::sort(values.begin(), values.end());

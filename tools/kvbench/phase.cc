@@ -78,8 +78,9 @@ PhaseResult RunPhase(const PhaseOptions& options, const PhaseBody& body) {
   std::atomic<int> ready{0};
   std::atomic<bool> go{false};
   std::vector<double> end_seconds(total, 0);
-  // Per counted thread: the scheduler's times over its part of the phase.
-  std::vector<std::optional<ThreadCpuTimes>> cpu_times(total);
+  // Per counted thread: how long it waited for a core during its part of
+  // the phase, if the kernel says.
+  std::vector<std::optional<uint64_t>> core_wait_ns(total);
   Clock::time_point start;
   std::vector<std::thread> workers;
   for (int i = 0; i < total; ++i) {
@@ -94,9 +95,7 @@ PhaseResult RunPhase(const PhaseOptions& options, const PhaseBody& body) {
         end_seconds[i] = double(NanosSince(start)) / 1e9;
         const std::optional<ThreadCpuTimes> cpu_after = CurrentThreadCpuTimes();
         if (cpu_before.has_value() && cpu_after.has_value()) {
-          cpu_times[i] =
-              ThreadCpuTimes{.running_ns = cpu_after->running_ns - cpu_before->running_ns,
-                             .waiting_ns = cpu_after->waiting_ns - cpu_before->waiting_ns};
+          core_wait_ns[i] = cpu_after->waiting_ns - cpu_before->waiting_ns;
         }
         phase.CountedThreadDone();
       }
@@ -120,8 +119,8 @@ PhaseResult RunPhase(const PhaseOptions& options, const PhaseBody& body) {
   for (int i = 0; i < total; ++i) {
     const PhaseThread& thread = *threads[i];
     if (thread.counted_) {
-      if (cpu_times[i].has_value()) {
-        waiting_seconds += double(cpu_times[i]->waiting_ns) / 1e9;
+      if (core_wait_ns[i].has_value()) {
+        waiting_seconds += double(*core_wait_ns[i]) / 1e9;
       } else {
         cpu_times_known = false;
       }
